@@ -1,0 +1,212 @@
+"""`movierec`: generate/download data, run the pipeline, review schemas and anomalies.
+
+Light commands (``--help``, ``schema show``, ``anomalies``) never import TFX or TensorFlow;
+the heavy ones import them inside the command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from pipeline import env
+from pipeline.config import CURATED_SCHEMA_PATH, DEFAULT_WORK_DIR, DataConfig, PipelineConfig, SampleConfig
+
+env.setup()
+
+
+def _add_work_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--work-dir", default=str(DEFAULT_WORK_DIR),
+                        help="where runs keep outputs, ML Metadata and logs (default: %(default)s; "
+                             "env MOVIEREC_WORK_DIR)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="movierec", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="write a synthetic data set in the ml-1m format (+ TMDB files)")
+    gen.add_argument("--output", required=True)
+    defaults = SampleConfig()
+    gen.add_argument("--users", type=int, default=defaults.users)
+    gen.add_argument("--movies", type=int, default=defaults.movies)
+    gen.add_argument("--ratings", type=int, default=defaults.ratings)
+    gen.add_argument("--seed", type=int, default=defaults.seed)
+
+    dl = sub.add_parser("download", help="fetch and verify a GroupLens MovieLens archive")
+    dl.add_argument("name", choices=["ml-1m", "ml-100k"])
+    dl.add_argument("--cache-dir", default=None, help="default: ~/.cache/movierec (env MOVIEREC_CACHE)")
+    dl.add_argument("--url", default=None, help="a mirror of the official archive")
+    dl.add_argument("--sha256", default=None, help="expected SHA-256 (default: the official archive's)")
+
+    run = sub.add_parser("run", help="run the pipeline with LocalDagRunner")
+    _add_work_dir(run)
+    run.add_argument("--data-dir", default=None,
+                     help="an ml-1m/ml-100k folder or zip (default: the synthetic sample)")
+    run.add_argument("--enrichment-dir", default=None,
+                     help="TMDB (links.csv, movies_metadata.csv, credits.csv) or extra-info files; "
+                          "default: looked for in the data dir and its tmdb/ folder")
+    run.add_argument("--split", choices=["random", "temporal"], default="random")
+    run.add_argument("--eval-fraction", type=float, default=0.2)
+    run.add_argument("--seed", type=int, default=42, help="seed of the random split")
+    run.add_argument("--skip-bad-lines", action="store_true",
+                     help="skip malformed input lines (listed in rejected.tsv) instead of failing")
+    run.add_argument("--no-halt-on-anomalies", action="store_true",
+                     help="go on past ExampleValidator even when it found anomalies")
+    run.add_argument("--no-cache", action="store_true", help="rerun every component")
+    schema_group = run.add_mutually_exclusive_group()
+    schema_group.add_argument("--schema", default=str(CURATED_SCHEMA_PATH), help="curated schema to validate against")
+    schema_group.add_argument("--infer-schema", action="store_true", help="validate against the inferred schema")
+
+    schema = sub.add_parser("schema", help="review the schema")
+    schema_sub = schema.add_subparsers(dest="schema_command", required=True)
+    show = schema_sub.add_parser("show", help="print a schema as a table")
+    show.add_argument("--schema", default=str(CURATED_SCHEMA_PATH))
+    freeze = schema_sub.add_parser("freeze", help="write the latest run's inferred schema into schema/")
+    _add_work_dir(freeze)
+    freeze.add_argument("--output", default=str(CURATED_SCHEMA_PATH.parent / "inferred.pbtxt"))
+    freeze.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    anomalies = sub.add_parser("anomalies", help="the latest run's anomalies; exit 1 when there are any")
+    _add_work_dir(anomalies)
+    return parser
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from components.movielens_example_gen.synthetic import SyntheticSpec, generate
+
+    counts = generate(args.output, SyntheticSpec(args.users, args.movies, args.ratings, args.seed))
+    print(f"wrote a SYNTHETIC data set (ml-1m format + tmdb/) to {args.output}: "
+          f"{counts['users']} users, {counts['movies']} movies, {counts['ratings']} ratings")
+    return 0
+
+
+def cmd_download(args: argparse.Namespace) -> int:
+    from components.movielens_example_gen import download
+
+    kwargs = {"url": args.url, "sha256": args.sha256}
+    if args.cache_dir:
+        kwargs["cache_dir"] = args.cache_dir
+    try:
+        path = download.download(args.name, **kwargs)
+    except download.DownloadError as exc:
+        print(f"movierec download: {exc}", file=sys.stderr)
+        return 1
+    print(path)
+    print(f"run the pipeline on it: movierec run --data-dir {path}", file=sys.stderr)
+    return 0
+
+
+def config_from_args(args: argparse.Namespace) -> PipelineConfig:
+    return PipelineConfig(
+        work_dir=args.work_dir,
+        data=DataConfig(
+            data_dir=args.data_dir,
+            enrichment_dir=args.enrichment_dir,
+            split=args.split,
+            eval_fraction=args.eval_fraction,
+            seed=args.seed,
+            on_bad_line="skip" if args.skip_bad_lines else "error",
+        ),
+        schema_path=None if args.infer_schema else args.schema,
+        halt_on_anomalies=not args.no_halt_on_anomalies,
+        enable_cache=not args.no_cache,
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from components.anomaly_gate.component import AnomaliesFoundError
+    from components.movielens_example_gen.errors import DataError
+    from pipeline import local_runner, report, views
+
+    config = config_from_args(args)
+    if args.schema and not args.infer_schema and not os.path.exists(args.schema):
+        print(f"movierec run: {args.schema}: schema file not found", file=sys.stderr)
+        return 2
+    failure = None
+    try:
+        result = local_runner.run(config)
+    except (DataError, AnomaliesFoundError) as exc:
+        failure, result = exc, None
+    written = views.write_views(config.metadata_path, config.views_dir, config.curated_schema)
+    print(report.outputs_table(config, written))
+    if failure is not None:
+        print(f"\nmovierec run: {failure}", file=sys.stderr)
+        return 1
+    assert result is not None
+    print(f"\npipeline finished in {result.wall_seconds:.1f} s (log: {result.log_file})")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from schema import show
+
+    if args.schema_command == "show":
+        try:
+            print(f"schema: {args.schema}")
+            print(show.render(show.rows(show.load(args.schema))))
+        except (FileNotFoundError, ValueError) as exc:
+            print(f"movierec schema show: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    from pipeline import outputs
+    from pipeline.pipeline_ids import SCHEMA_GEN
+
+    config = PipelineConfig(work_dir=args.work_dir)
+    ref = outputs.latest_artifact(config.metadata_path, "Schema", SCHEMA_GEN)
+    if ref is None:
+        print(f"movierec schema freeze: no inferred schema in {config.work_dir}; run `movierec run` first",
+              file=sys.stderr)
+        return 2
+    if os.path.exists(args.output) and not args.force:
+        print(f"movierec schema freeze: {args.output} exists; pass --force to overwrite", file=sys.stderr)
+        return 2
+    source = os.path.join(ref.uri, "schema.pbtxt")
+    with open(source, encoding="utf-8") as f:
+        text = f.read()
+    with open(args.output, "w", encoding="utf-8") as f:
+        f.write(f"# Inferred by SchemaGen ({source}); review before adopting it.\n{text}")
+    print(f"wrote {args.output} (from {source})")
+    return 0
+
+
+def cmd_anomalies(args: argparse.Namespace) -> int:
+    from components.anomaly_gate import anomalies
+    from pipeline import outputs
+    from pipeline.pipeline_ids import EXAMPLE_VALIDATOR
+    from schema.show import render
+
+    config = PipelineConfig(work_dir=args.work_dir)
+    ref = outputs.latest_artifact(config.metadata_path, "ExampleAnomalies", EXAMPLE_VALIDATOR)
+    if ref is None:
+        print(f"movierec anomalies: no validation results in {config.work_dir}; run `movierec run` first",
+              file=sys.stderr)
+        return 2
+    found = anomalies.rows(anomalies.load(ref.uri))
+    print(f"anomalies: {ref.uri}")
+    if not found:
+        print("no anomalies")
+        return 0
+    print(render([{"split": r.split, "feature": r.feature, "severity": r.severity,
+                   "anomaly": r.short, "detail": r.detail} for r in found]))
+    return 1
+
+
+COMMANDS = {
+    "generate": cmd_generate,
+    "download": cmd_download,
+    "run": cmd_run,
+    "schema": cmd_schema,
+    "anomalies": cmd_anomalies,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return COMMANDS[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

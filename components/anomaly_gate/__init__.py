@@ -1,0 +1,1 @@
+"""AnomalyGate: stops the pipeline when ExampleValidator found anomalies."""

@@ -1,0 +1,11 @@
+"""Artifact types of this project (registered in ML Metadata under these names)."""
+
+from __future__ import annotations
+
+from tfx.types.artifact import Artifact
+
+
+class MovieCatalogue(Artifact):
+    """Every movie once with its features: catalogue.tfrecord.gz (tf.Examples) and movies.csv."""
+
+    TYPE_NAME = "MovieCatalogue"

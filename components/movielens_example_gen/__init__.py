@@ -1,0 +1,1 @@
+"""MovieLens ExampleGen: reads GroupLens files (+ enrichment) into tf.Examples and a catalogue."""

@@ -1,0 +1,268 @@
+"""Executor of the MovieLens ExampleGen: driver-side reading of users/movies, Beam for ratings."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from typing import Any
+
+import apache_beam as beam
+import tensorflow as tf
+from absl import logging
+from tfx import types
+from tfx.components.example_gen import write_split
+from tfx.components.util import examples_utils
+from tfx.dsl.components.base import base_beam_executor
+from tfx.proto import example_gen_pb2
+from tfx.types import artifact_utils
+
+from components.movielens_example_gen import enrichment, readers, splits
+from components.movielens_example_gen.errors import DataError, Rejects
+from components.movielens_example_gen.example_codec import to_example
+from components.movielens_example_gen.text_files import decode
+from transform import features as F
+
+EXAMPLES_KEY = "examples"
+CATALOGUE_KEY = "catalogue"
+CATALOGUE_TFRECORD = "catalogue.tfrecord.gz"
+CATALOGUE_CSV = "movies.csv"
+SUMMARY_JSON = "summary.json"
+REJECTED_FILE = "rejected.tsv"
+CHUNK_LINES = 100_000
+_COUNTER_NS = "movierec.example_gen"
+
+
+def line_chunks(path: str, chunk_lines: int = CHUNK_LINES) -> tuple[list[tuple[int, int, int]], int]:
+    """Byte ranges of the file, ``chunk_lines`` lines each: [(start, end, first_line)], lines."""
+    chunks: list[tuple[int, int, int]] = []
+    offset = start = 0
+    lines = 0
+    with tf.io.gfile.GFile(path, "rb") as f:
+        head = f.read(1 << 16)
+        if b"\x00" in head:
+            decode(path, head)  # raises a DataError naming the file and line
+        f.seek(0)
+        for raw in f:
+            lines += 1
+            offset += len(raw)
+            if lines % chunk_lines == 0:
+                chunks.append((start, offset, lines - chunk_lines + 1))
+                start = offset
+    if offset > start:
+        chunks.append((start, offset, (lines // chunk_lines) * chunk_lines + 1))
+    return chunks, lines
+
+
+class _ReadChunk(beam.DoFn):
+    """(start, end, first_line) -> (line number, text) for every line of that byte range."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+
+    def process(self, chunk: tuple[int, int, int]):
+        start, end, first_line = chunk
+        with tf.io.gfile.GFile(self._path, "rb") as f:
+            f.seek(start)
+            data = f.read(end - start)
+        lines = data.split(b"\n")
+        if data.endswith(b"\n"):
+            lines.pop()
+        for i, raw in enumerate(lines):
+            line = raw.decode("utf-8", errors="replace").rstrip("\r")
+            if line.strip():
+                yield first_line + i, line
+
+
+class _ParseAndJoin(beam.DoFn):
+    """A ratings line -> (line, timestamp, features of user + movie + rating) or a rejected line."""
+
+    REJECTED = "rejected"
+
+    def __init__(self, fmt: str, path: str, users: dict, movies: dict) -> None:
+        self._fmt, self._path, self._users, self._movies = fmt, path, users, movies
+        self._ok = beam.metrics.Metrics.counter(_COUNTER_NS, "ratings")
+        self._bad = beam.metrics.Metrics.counter(_COUNTER_NS, "rejected_ratings")
+
+    def process(self, item: tuple[int, str]):
+        line, text = item
+        try:
+            uid, mid, rating, ts = readers.parse_rating(self._fmt, text)  # type: ignore[arg-type]
+            if uid not in self._users:
+                raise ValueError(f"user {uid} is not in the users file")
+            if mid not in self._movies:
+                raise ValueError(f"movie {mid} is not in the movies file")
+        except ValueError as exc:
+            self._bad.inc()
+            yield beam.pvalue.TaggedOutput(self.REJECTED, f"{self._path}\t{line}\t{exc}")
+            return
+        self._ok.inc()
+        features = {**self._users[uid], **self._movies[mid], F.USER_RATING: rating, F.TIMESTAMP: ts}
+        yield line, ts, features
+
+
+def _count_split(name: str):
+    counter = beam.metrics.Metrics.counter(_COUNTER_NS, f"{name}_examples")
+
+    def count(item):
+        counter.inc()
+        return item
+
+    return count
+
+
+class Executor(base_beam_executor.BaseBeamExecutor):
+    """Reads a MovieLens data set (+ enrichment) and writes train/eval tf.Examples and a catalogue."""
+
+    def Do(
+        self,
+        input_dict: dict[str, list[types.Artifact]],
+        output_dict: dict[str, list[types.Artifact]],
+        exec_properties: dict[str, Any],
+    ) -> None:
+        self._log_startup(input_dict, output_dict, exec_properties)
+        examples = artifact_utils.get_single_instance(output_dict[EXAMPLES_KEY])
+        catalogue = artifact_utils.get_single_instance(output_dict[CATALOGUE_KEY])
+        policy = exec_properties.get("on_bad_line") or "error"
+        eval_fraction = float(exec_properties.get("eval_fraction", 0.2))
+        rejects = Rejects(policy)
+
+        source = readers.detect(exec_properties["data_dir"])
+        logging.info("MovieLensExampleGen: reading %s data from %s", source.format, source.directory)
+        users = readers.read_users(source, rejects)
+        movies = readers.read_movies(source, rejects)
+        explicit = exec_properties.get("enrichment_dir") or None
+        # An explicit enrichment folder is the only place looked at; else the data folders are.
+        found = enrichment.find_enrichment(
+            *((explicit,) if explicit else (exec_properties["data_dir"], source.directory))
+        )
+        enrichment_kind = ""
+        if found:
+            enrichment_kind, folder = found
+            logging.info("MovieLensExampleGen: %s enrichment from %s", enrichment_kind, folder)
+            extra = enrichment.read_enrichment(enrichment_kind, folder, set(movies), rejects)
+            for mid, values in extra.items():
+                movies[mid].update(values)
+        elif explicit:
+            raise DataError(
+                explicit, None,
+                f"no enrichment found (expected {', '.join(enrichment.TMDB_FILES)} "
+                f"or {enrichment.EXTRAINFO_FILE})",
+            )
+
+        chunks, num_lines = line_chunks(source.ratings)
+        if num_lines == 0:
+            raise DataError(source.ratings, None, "the ratings file is empty")
+
+        examples.split_names = artifact_utils.encode_split_names(list(splits.SPLIT_NAMES))
+        pipeline = self._make_beam_pipeline()
+        parsed = (
+            pipeline
+            | "Chunks" >> beam.Create(chunks)
+            | "ReadLines" >> beam.ParDo(_ReadChunk(source.ratings))
+            | "ParseAndJoin" >> beam.ParDo(
+                _ParseAndJoin(source.format, source.ratings, users, movies)
+            ).with_outputs(_ParseAndJoin.REJECTED, main="rows")
+        )
+        rows = parsed.rows
+        if exec_properties.get("split", "random") == "temporal":
+            cutoff = (
+                rows
+                | "TemporalKeys" >> beam.Map(lambda r: splits.temporal_key(r[1], r[0]))
+                | "AllKeys" >> beam.combiners.ToList()
+                | "Cutoff" >> beam.Map(splits.temporal_cutoff, eval_fraction)
+            )
+            train, eval_ = rows | "Split" >> beam.Partition(
+                lambda r, _n, c: int(splits.temporal_key(r[1], r[0]) >= c),
+                2,
+                beam.pvalue.AsSingleton(cutoff),
+            )
+        else:
+            mask = splits.random_eval_mask(num_lines, eval_fraction, int(exec_properties.get("seed", 42)))
+            train, eval_ = rows | "Split" >> beam.Partition(lambda r, _n: int(mask[r[0]]), 2)
+
+        for name, split in ((splits.TRAIN, train), (splits.EVAL, eval_)):
+            (
+                split
+                | f"Count[{name}]" >> beam.Map(_count_split(name))
+                | f"ToExample[{name}]" >> beam.Map(lambda r: to_example(r[2]))
+                | f"WriteSplit[{name}]" >> write_split.WriteSplit(
+                    artifact_utils.get_split_uri([examples], name), example_gen_pb2.FORMAT_TFRECORDS_GZIP
+                )
+            )
+        rejected_prefix = os.path.join(examples.uri, "rejected-ratings")
+        _ = parsed.rejected | "WriteRejected" >> beam.io.WriteToText(rejected_prefix, shard_name_template="")
+
+        result = pipeline.run()
+        result.wait_until_finish()
+        counters = {
+            c.key.metric.name: c.committed
+            for c in result.metrics().query(beam.metrics.MetricsFilter().with_namespace(_COUNTER_NS))["counters"]
+        }
+
+        rejected_lines = [str(e).replace(": ", "\t", 1) for e in rejects.rows]
+        if tf.io.gfile.exists(rejected_prefix):
+            with tf.io.gfile.GFile(rejected_prefix) as f:
+                bad_ratings = [line.rstrip("\n") for line in f if line.strip()]
+            tf.io.gfile.remove(rejected_prefix)
+        else:
+            bad_ratings = []
+        if bad_ratings and policy == "error":
+            bad_ratings.sort(key=lambda s: int(s.split("\t")[1]))
+            first = bad_ratings[0].split("\t", 2)
+            more = f" (and {len(bad_ratings) - 1} more bad lines)" if len(bad_ratings) > 1 else ""
+            raise DataError(first[0], int(first[1]), first[2] + more)
+        with tf.io.gfile.GFile(os.path.join(examples.uri, REJECTED_FILE), "w") as f:
+            f.write("file\tline\tproblem\n")
+            for entry in rejected_lines + sorted(bad_ratings, key=lambda s: int(s.split("\t")[1])):
+                f.write(entry + "\n")
+        if rejected_lines or bad_ratings:
+            logging.warning(
+                "MovieLensExampleGen: skipped %d bad line(s), listed in %s",
+                len(rejected_lines) + len(bad_ratings), os.path.join(examples.uri, REJECTED_FILE),
+            )
+
+        examples_utils.set_payload_format(examples, example_gen_pb2.FORMAT_TF_EXAMPLE)
+        examples_utils.set_file_format(examples, "tfrecords_gzip")
+        summary = {
+            "format": source.format,
+            "source": source.directory,
+            "enrichment": enrichment_kind,
+            "split": exec_properties.get("split", "random"),
+            "users": len(users),
+            "movies": len(movies),
+            "train_examples": int(counters.get("train_examples", 0)),
+            "eval_examples": int(counters.get("eval_examples", 0)),
+            "rejected_lines": len(rejected_lines) + len(bad_ratings),
+        }
+        for key, value in summary.items():
+            if isinstance(value, int):
+                examples.set_int_custom_property(key, value)
+            else:
+                examples.set_string_custom_property(key, value)
+        with tf.io.gfile.GFile(os.path.join(examples.uri, SUMMARY_JSON), "w") as f:
+            json.dump(summary, f, indent=2)
+        write_catalogue(catalogue.uri, movies)
+        catalogue.set_int_custom_property("movies", len(movies))
+        catalogue.set_string_custom_property("enrichment", enrichment_kind)
+        logging.info("MovieLensExampleGen: %s", json.dumps(summary))
+
+
+def write_catalogue(uri: str, movies: dict[str, dict[str, Any]]) -> None:
+    """Every movie once: tf.Examples (for the retrieval index) and a CSV (for people and clients)."""
+    tf.io.gfile.makedirs(uri)
+    ordered = sorted(movies.values(), key=lambda m: int(m[F.MOVIE_ID]))
+    options = tf.io.TFRecordOptions(compression_type="GZIP")
+    with tf.io.TFRecordWriter(os.path.join(uri, CATALOGUE_TFRECORD), options) as writer:
+        for movie in ordered:
+            writer.write(to_example(movie).SerializeToString())
+    columns = [name for name in F.MOVIE_FEATURES + F.ENRICHMENT_FEATURES]
+    with tf.io.gfile.GFile(os.path.join(uri, CATALOGUE_CSV), "w") as f:
+        writer_csv = csv.writer(f)
+        writer_csv.writerow(columns)
+        for movie in ordered:
+            row = []
+            for name in columns:
+                value = movie.get(name)
+                row.append("|".join(str(v) for v in value) if isinstance(value, list) else ("" if value is None else value))
+            writer_csv.writerow(row)

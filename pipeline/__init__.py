@@ -1,0 +1,1 @@
+"""The movierec TFX pipeline: configuration, definition and runners."""

@@ -1,0 +1,95 @@
+"""One typed configuration for the whole pipeline.
+
+Runners build a :class:`PipelineConfig` (from CLI flags or code) and hand it to
+:func:`pipeline.pipeline.create_pipeline`; nothing else in the project reads flags or the
+environment for these values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Literal
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CURATED_SCHEMA_PATH = REPO_ROOT / "schema" / "schema.pbtxt"
+DEFAULT_WORK_DIR = Path(os.environ.get("MOVIEREC_WORK_DIR", "work"))
+
+SplitKind = Literal["random", "temporal"]
+BadLinePolicy = Literal["error", "skip"]
+
+
+@dataclasses.dataclass(frozen=True)
+class SampleConfig:
+    """Size and seed of the synthetic sample (`movierec generate`, default data of `run`)."""
+
+    users: int = 1000
+    movies: int = 500
+    ratings: int = 60_000
+    seed: int = 7
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+    """Where the MovieLens files are and how to split them."""
+
+    data_dir: str | None = None  # None: the synthetic sample, generated under the work dir
+    enrichment_dir: str | None = None  # TMDB / extra-info files; auto-detected when None
+    split: SplitKind = "random"
+    eval_fraction: float = 0.2
+    seed: int = 42
+    on_bad_line: BadLinePolicy = "error"
+    sample: SampleConfig = SampleConfig()
+
+    def __post_init__(self) -> None:
+        if self.split not in ("random", "temporal"):
+            raise ValueError(f"split must be 'random' or 'temporal', not {self.split!r}")
+        if not 0.0 < self.eval_fraction < 1.0:
+            raise ValueError(f"eval_fraction must be in (0, 1), not {self.eval_fraction}")
+        if self.on_bad_line not in ("error", "skip"):
+            raise ValueError(f"on_bad_line must be 'error' or 'skip', not {self.on_bad_line!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class PipelineConfig:
+    """Everything a pipeline run needs; paths derive from ``work_dir``."""
+
+    name: str = "movierec"
+    work_dir: str = str(DEFAULT_WORK_DIR)
+    data: DataConfig = DataConfig()
+    # The curated schema to import; None (or a missing file) falls back to the inferred one.
+    schema_path: str | None = str(CURATED_SCHEMA_PATH)
+    halt_on_anomalies: bool = True
+    enable_cache: bool = True
+    beam_args: tuple[str, ...] = ("--direct_running_mode=in_memory", "--direct_num_workers=1")
+
+    @property
+    def pipeline_root(self) -> str:
+        return os.path.join(self.work_dir, "pipeline_root")
+
+    @property
+    def metadata_path(self) -> str:
+        return os.path.join(self.work_dir, "metadata.sqlite")
+
+    @property
+    def views_dir(self) -> str:
+        return os.path.join(self.work_dir, "views")
+
+    @property
+    def sample_dir(self) -> str:
+        return os.path.join(self.work_dir, "sample-data")
+
+    @property
+    def serving_dir(self) -> str:
+        return os.path.join(self.work_dir, "serving")
+
+    @property
+    def curated_schema(self) -> str | None:
+        """The curated schema file when one is configured and exists."""
+        if self.schema_path and os.path.exists(self.schema_path):
+            return self.schema_path
+        return None
+
+    def replace(self, **changes: object) -> PipelineConfig:
+        return dataclasses.replace(self, **changes)

@@ -1,0 +1,75 @@
+"""The movierec pipeline, built from a PipelineConfig and nothing else."""
+
+from __future__ import annotations
+
+import os
+
+from tfx import v1 as tfx
+
+from components.anomaly_gate.component import AnomalyGate
+from components.movielens_example_gen.component import MovieLensExampleGen
+from pipeline.config import PipelineConfig
+from pipeline.fingerprint import fingerprint
+from pipeline.pipeline_ids import (
+    ANOMALY_GATE,
+    EXAMPLE_GEN,
+    EXAMPLE_VALIDATOR,
+    IMPORT_SCHEMA_GEN,
+    SCHEMA_GEN,
+    STATISTICS_GEN,
+)
+
+def data_dir_of(config: PipelineConfig) -> str:
+    """The data the pipeline reads: the configured directory, else the synthetic sample."""
+    return config.data.data_dir or config.sample_dir
+
+
+def create_components(config: PipelineConfig) -> list:
+    """The data half: ExampleGen -> StatisticsGen -> SchemaGen -> ExampleValidator -> gate."""
+    data_dir = data_dir_of(config)
+    example_gen = MovieLensExampleGen(
+        data_dir=os.path.abspath(data_dir) if "://" not in data_dir else data_dir,
+        enrichment_dir=config.data.enrichment_dir,
+        split=config.data.split,
+        eval_fraction=config.data.eval_fraction,
+        seed=config.data.seed,
+        on_bad_line=config.data.on_bad_line,
+        input_fingerprint=fingerprint(data_dir, config.data.enrichment_dir),
+    ).with_id(EXAMPLE_GEN)
+    statistics_gen = tfx.components.StatisticsGen(
+        examples=example_gen.outputs["examples"]
+    ).with_id(STATISTICS_GEN)
+    # The inferred schema is always computed (for review and `movierec schema freeze`).
+    schema_gen = tfx.components.SchemaGen(
+        statistics=statistics_gen.outputs["statistics"], infer_feature_shape=True
+    ).with_id(SCHEMA_GEN)
+    components = [example_gen, statistics_gen, schema_gen]
+    schema = schema_gen.outputs["schema"]
+    if config.curated_schema:
+        import_schema = tfx.components.ImportSchemaGen(
+            schema_file=os.path.abspath(config.curated_schema)
+        ).with_id(IMPORT_SCHEMA_GEN)
+        components.append(import_schema)
+        schema = import_schema.outputs["schema"]
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"], schema=schema
+    ).with_id(EXAMPLE_VALIDATOR)
+    gate = AnomalyGate(
+        anomalies=example_validator.outputs["anomalies"], halt=config.halt_on_anomalies
+    ).with_id(ANOMALY_GATE)
+    components += [example_validator, gate]
+    return components
+
+
+def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> tfx.dsl.Pipeline:
+    """The whole pipeline for a configuration; runners supply where metadata lives."""
+    return tfx.dsl.Pipeline(
+        pipeline_name=config.name,
+        pipeline_root=os.path.abspath(config.pipeline_root)
+        if "://" not in config.pipeline_root
+        else config.pipeline_root,
+        components=create_components(config),
+        enable_cache=config.enable_cache,
+        metadata_connection_config=metadata_connection_config,
+        beam_pipeline_args=list(config.beam_args),
+    )

@@ -1,0 +1,8 @@
+"""Component ids of the pipeline (light module: the CLI reads outputs by these ids)."""
+
+EXAMPLE_GEN = "MovieLensExampleGen"
+STATISTICS_GEN = "StatisticsGen"
+SCHEMA_GEN = "SchemaGen"
+IMPORT_SCHEMA_GEN = "ImportSchemaGen"
+EXAMPLE_VALIDATOR = "ExampleValidator"
+ANOMALY_GATE = "AnomalyGate"

@@ -1,0 +1,1 @@
+"""The curated schema (schema.pbtxt) and helpers to read and show it without importing TFX."""

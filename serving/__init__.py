@@ -1,0 +1,1 @@
+"""TF Serving client and local model server: see issue 4."""

@@ -1,0 +1,22 @@
+"""Shared fixtures: every test builds its own data (MovieLens is never redistributed)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest  # noqa: E402
+
+from components.movielens_example_gen.synthetic import SyntheticSpec, generate  # noqa: E402
+
+TINY = SyntheticSpec(users=60, movies=40, ratings=900, seed=3)
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A tiny synthetic data set in the ml-1m format with TMDB files (read-only: copy to change)."""
+    path = tmp_path_factory.mktemp("tiny") / "ml-synthetic"
+    generate(path, TINY)
+    return str(path)

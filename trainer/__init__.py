@@ -1,0 +1,1 @@
+"""TFRS trainers (retrieval, ranking, multi-task): see issue 3."""

@@ -1,0 +1,1 @@
+"""Feature contract and preprocessing shared by every model."""
