@@ -18,9 +18,11 @@ env.setup()
 
 
 def _add_work_dir(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--work-dir", default=str(DEFAULT_WORK_DIR),
-                        help="where runs keep outputs, ML Metadata and logs (default: %(default)s; "
-                             "env MOVIEREC_WORK_DIR)")
+    parser.add_argument(
+        "--work-dir",
+        default=str(DEFAULT_WORK_DIR),
+        help="where runs keep outputs, ML Metadata and logs (default: %(default)s; env MOVIEREC_WORK_DIR)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,18 +45,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the pipeline with LocalDagRunner")
     _add_work_dir(run)
-    run.add_argument("--data-dir", default=None,
-                     help="an ml-1m/ml-100k folder or zip (default: the synthetic sample)")
-    run.add_argument("--enrichment-dir", default=None,
-                     help="TMDB (links.csv, movies_metadata.csv, credits.csv) or extra-info files; "
-                          "default: looked for in the data dir and its tmdb/ folder")
+    run.add_argument("--data-dir", default=None, help="an ml-1m/ml-100k folder or zip (default: the synthetic sample)")
+    run.add_argument(
+        "--enrichment-dir",
+        default=None,
+        help="TMDB (links.csv, movies_metadata.csv, credits.csv) or extra-info files; "
+        "default: looked for in the data dir and its tmdb/ folder",
+    )
     run.add_argument("--split", choices=["random", "temporal"], default="random")
     run.add_argument("--eval-fraction", type=float, default=0.2)
     run.add_argument("--seed", type=int, default=42, help="seed of the random split")
-    run.add_argument("--skip-bad-lines", action="store_true",
-                     help="skip malformed input lines (listed in rejected.tsv) instead of failing")
-    run.add_argument("--no-halt-on-anomalies", action="store_true",
-                     help="go on past ExampleValidator even when it found anomalies")
+    run.add_argument(
+        "--skip-bad-lines",
+        action="store_true",
+        help="skip malformed input lines (listed in rejected.tsv) instead of failing",
+    )
+    run.add_argument(
+        "--no-halt-on-anomalies",
+        action="store_true",
+        help="go on past ExampleValidator even when it found anomalies",
+    )
     run.add_argument("--no-cache", action="store_true", help="rerun every component")
     schema_group = run.add_mutually_exclusive_group()
     schema_group.add_argument("--schema", default=str(CURATED_SCHEMA_PATH), help="curated schema to validate against")
@@ -78,8 +88,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from components.movielens_example_gen.synthetic import SyntheticSpec, generate
 
     counts = generate(args.output, SyntheticSpec(args.users, args.movies, args.ratings, args.seed))
-    print(f"wrote a SYNTHETIC data set (ml-1m format + tmdb/) to {args.output}: "
-          f"{counts['users']} users, {counts['movies']} movies, {counts['ratings']} ratings")
+    print(
+        f"wrote a SYNTHETIC data set (ml-1m format + tmdb/) to {args.output}: "
+        f"{counts['users']} users, {counts['movies']} movies, {counts['ratings']} ratings"
+    )
     return 0
 
 
@@ -157,8 +169,10 @@ def cmd_schema(args: argparse.Namespace) -> int:
     config = PipelineConfig(work_dir=args.work_dir)
     ref = outputs.latest_artifact(config.metadata_path, "Schema", SCHEMA_GEN)
     if ref is None:
-        print(f"movierec schema freeze: no inferred schema in {config.work_dir}; run `movierec run` first",
-              file=sys.stderr)
+        print(
+            f"movierec schema freeze: no inferred schema in {config.work_dir}; run `movierec run` first",
+            file=sys.stderr,
+        )
         return 2
     if os.path.exists(args.output) and not args.force:
         print(f"movierec schema freeze: {args.output} exists; pass --force to overwrite", file=sys.stderr)
@@ -181,16 +195,30 @@ def cmd_anomalies(args: argparse.Namespace) -> int:
     config = PipelineConfig(work_dir=args.work_dir)
     ref = outputs.latest_artifact(config.metadata_path, "ExampleAnomalies", EXAMPLE_VALIDATOR)
     if ref is None:
-        print(f"movierec anomalies: no validation results in {config.work_dir}; run `movierec run` first",
-              file=sys.stderr)
+        print(
+            f"movierec anomalies: no validation results in {config.work_dir}; run `movierec run` first",
+            file=sys.stderr,
+        )
         return 2
     found = anomalies.rows(anomalies.load(ref.uri))
     print(f"anomalies: {ref.uri}")
     if not found:
         print("no anomalies")
         return 0
-    print(render([{"split": r.split, "feature": r.feature, "severity": r.severity,
-                   "anomaly": r.short, "detail": r.detail} for r in found]))
+    print(
+        render(
+            [
+                {
+                    "split": r.split,
+                    "feature": r.feature,
+                    "severity": r.severity,
+                    "anomaly": r.short,
+                    "detail": r.detail,
+                }
+                for r in found
+            ]
+        )
+    )
     return 1
 
 

@@ -16,9 +16,7 @@ def fingerprint(*paths: str | None) -> str:
         if os.path.isfile(path):
             files = [path]
         elif os.path.isdir(path):
-            files = sorted(
-                os.path.join(root, name) for root, _, names in os.walk(path) for name in names
-            )
+            files = sorted(os.path.join(root, name) for root, _, names in os.walk(path) for name in names)
         else:
             continue
         for name in files:

@@ -25,10 +25,11 @@ class RunResult:
     log_file: str
 
 
-def ensure_sample(config: PipelineConfig, stream: TextIO = sys.stderr) -> None:
+def ensure_sample(config: PipelineConfig, stream: TextIO | None = None) -> None:
     """Generate the synthetic sample into the work dir when no data dir is configured."""
     if config.data.data_dir:
         return
+    stream = stream or sys.stderr
     from components.movielens_example_gen.synthetic import SyntheticSpec, generate
 
     marker = os.path.join(config.sample_dir, "ratings.dat")
@@ -56,8 +57,9 @@ def _configure_logging(log_file: str) -> tuple[logging.Handler, int]:
     return file_handler, previous_level
 
 
-def run(config: PipelineConfig, stream: TextIO = sys.stderr) -> RunResult:
+def run(config: PipelineConfig, stream: TextIO | None = None) -> RunResult:
     """Run the pipeline once; raises what the failing component raised."""
+    stream = stream or sys.stderr
     os.makedirs(config.work_dir, exist_ok=True)
     ensure_sample(config, stream)
     log_dir = os.path.join(config.work_dir, "logs")
@@ -70,9 +72,7 @@ def run(config: PipelineConfig, stream: TextIO = sys.stderr) -> RunResult:
 
     from pipeline.pipeline import create_pipeline
 
-    metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(
-        os.path.abspath(config.metadata_path)
-    )
+    metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(os.path.abspath(config.metadata_path))
     started = time.perf_counter()
     try:
         with ComponentProgress(stream) as progress:

@@ -27,10 +27,11 @@ def latest_artifact(metadata_path: str, type_name: str, component: str | None = 
     store = metadata_store.MetadataStore(config)
     try:
         artifacts = store.get_artifacts_by_type(type_name)
-    except Exception:  # noqa: BLE001 - an unknown type means no such artifact yet
+    except Exception:
         return None
     live = [
-        a for a in artifacts
+        a
+        for a in artifacts
         if a.state == metadata_store_pb2.Artifact.LIVE
         and (component is None or f"{os.sep}{component}{os.sep}" in a.uri)
     ]

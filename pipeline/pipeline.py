@@ -19,6 +19,7 @@ from pipeline.pipeline_ids import (
     STATISTICS_GEN,
 )
 
+
 def data_dir_of(config: PipelineConfig) -> str:
     """The data the pipeline reads: the configured directory, else the synthetic sample."""
     return config.data.data_dir or config.sample_dir
@@ -36,9 +37,7 @@ def create_components(config: PipelineConfig) -> list:
         on_bad_line=config.data.on_bad_line,
         input_fingerprint=fingerprint(data_dir, config.data.enrichment_dir),
     ).with_id(EXAMPLE_GEN)
-    statistics_gen = tfx.components.StatisticsGen(
-        examples=example_gen.outputs["examples"]
-    ).with_id(STATISTICS_GEN)
+    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"]).with_id(STATISTICS_GEN)
     # The inferred schema is always computed (for review and `movierec schema freeze`).
     schema_gen = tfx.components.SchemaGen(
         statistics=statistics_gen.outputs["statistics"], infer_feature_shape=True
@@ -46,17 +45,17 @@ def create_components(config: PipelineConfig) -> list:
     components = [example_gen, statistics_gen, schema_gen]
     schema = schema_gen.outputs["schema"]
     if config.curated_schema:
-        import_schema = tfx.components.ImportSchemaGen(
-            schema_file=os.path.abspath(config.curated_schema)
-        ).with_id(IMPORT_SCHEMA_GEN)
+        import_schema = tfx.components.ImportSchemaGen(schema_file=os.path.abspath(config.curated_schema)).with_id(
+            IMPORT_SCHEMA_GEN
+        )
         components.append(import_schema)
         schema = import_schema.outputs["schema"]
     example_validator = tfx.components.ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema
     ).with_id(EXAMPLE_VALIDATOR)
-    gate = AnomalyGate(
-        anomalies=example_validator.outputs["anomalies"], halt=config.halt_on_anomalies
-    ).with_id(ANOMALY_GATE)
+    gate = AnomalyGate(anomalies=example_validator.outputs["anomalies"], halt=config.halt_on_anomalies).with_id(
+        ANOMALY_GATE
+    )
     components += [example_validator, gate]
     return components
 

@@ -27,7 +27,7 @@ class ComponentProgress(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a malformed record must not break the run
+        except Exception:
             return
         if m := _RUNNING.match(message):
             self._current, self._started = m.group(1), time.perf_counter()

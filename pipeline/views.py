@@ -18,8 +18,10 @@ th{background:#f3f3f3} td:first-child,th:first-child{text-align:left}
 
 
 def _page(title: str, body: str) -> str:
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"{_STYLE}</head><body><h1>{html.escape(title)}</h1>{body}</body></html>")
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"{_STYLE}</head><body><h1>{html.escape(title)}</h1>{body}</body></html>"
+    )
 
 
 def _feature_rows(dataset) -> list[dict[str, object]]:
@@ -29,15 +31,27 @@ def _feature_rows(dataset) -> list[dict[str, object]]:
         name = ".".join(feature.path.step) or feature.name
         kind = feature.WhichOneof("stats")
         row: dict[str, object] = {"feature": name, "type": type(feature).Type.Name(feature.type)}
-        common = (feature.num_stats.common_stats if kind == "num_stats" else
-                  feature.string_stats.common_stats if kind == "string_stats" else None)
+        common = (
+            feature.num_stats.common_stats
+            if kind == "num_stats"
+            else feature.string_stats.common_stats
+            if kind == "string_stats"
+            else None
+        )
         if common is not None:
             row["missing %"] = f"{100.0 * common.num_missing / n:.1f}"
             row["values/example"] = f"{common.avg_num_values:.2f}"
         if kind == "num_stats":
             s = feature.num_stats
-            row.update({"mean": f"{s.mean:.4g}", "std": f"{s.std_dev:.4g}", "min": f"{s.min:.4g}",
-                        "median": f"{s.median:.4g}", "max": f"{s.max:.4g}"})
+            row.update(
+                {
+                    "mean": f"{s.mean:.4g}",
+                    "std": f"{s.std_dev:.4g}",
+                    "min": f"{s.min:.4g}",
+                    "median": f"{s.median:.4g}",
+                    "max": f"{s.max:.4g}",
+                }
+            )
         elif kind == "string_stats":
             s = feature.string_stats
             top = ", ".join(f"{v.value} ({int(v.frequency)})" for v in s.top_values[:3])
@@ -52,8 +66,7 @@ def _table(rows: list[dict[str, object]]) -> str:
         columns += [c for c in row if c not in columns]
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(r.get(c, '')))}</td>" for c in columns) + "</tr>"
-        for r in rows
+        "<tr>" + "".join(f"<td>{html.escape(str(r.get(c, '')))}</td>" for c in columns) + "</tr>" for r in rows
     )
     return f"<table><tr>{head}</tr>{body}</table>"
 
@@ -69,7 +82,7 @@ def write_statistics_view(statistics_uri: str, output: str) -> str:
             continue
         stats = statistics_pb2.DatasetFeatureStatisticsList()
         stats.ParseFromString(path.read_bytes())
-        split = split_dir.name[len("Split-"):]
+        split = split_dir.name[len("Split-") :]
         by_split[split] = stats
         dataset = stats.datasets[0]
         parts.append(f"<h2>Split {html.escape(split)}: {dataset.num_examples:,} examples</h2>")
@@ -90,9 +103,18 @@ def write_anomalies_view(anomalies_uri: str, output: str, schema_path: str | Non
     found = anomalies.rows(anomalies.load(anomalies_uri))
     source = f"<p>Validated against <code>{html.escape(schema_path or 'the inferred schema')}</code>.</p>"
     if found:
-        body = (f"<p class='bad'>{len(found)} anomal{'y' if len(found) == 1 else 'ies'} found.</p>"
-                + _table([{"split": r.split, "feature": r.feature, "severity": r.severity,
-                           "anomaly": r.short, "detail": r.detail} for r in found]))
+        body = f"<p class='bad'>{len(found)} anomal{'y' if len(found) == 1 else 'ies'} found.</p>" + _table(
+            [
+                {
+                    "split": r.split,
+                    "feature": r.feature,
+                    "severity": r.severity,
+                    "anomaly": r.short,
+                    "detail": r.detail,
+                }
+                for r in found
+            ]
+        )
     else:
         body = "<p class='ok'>No anomalies: every split matches the schema.</p>"
     Path(output).parent.mkdir(parents=True, exist_ok=True)

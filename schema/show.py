@@ -32,7 +32,9 @@ def _domain(schema: schema_pb2.Schema, feature: schema_pb2.Feature) -> str:
         d = feature.float_domain
         lo = d.min if d.HasField("min") else "-inf"
         hi = d.max if d.HasField("max") else "inf"
-        return f"float [{lo:g}, {hi:g}]" if not isinstance(lo, str) and not isinstance(hi, str) else f"float [{lo}, {hi}]"
+        return (
+            f"float [{lo:g}, {hi:g}]" if not isinstance(lo, str) and not isinstance(hi, str) else f"float [{lo}, {hi}]"
+        )
     if kind == "domain":
         for sd in schema.string_domain:
             if sd.name == feature.domain:
@@ -67,14 +69,16 @@ def rows(schema: schema_pb2.Schema) -> list[dict[str, str]]:
             envs = "not in " + ",".join(feature.not_in_environment)
         elif feature.in_environment:
             envs = "only in " + ",".join(feature.in_environment)
-        out.append({
-            "feature": feature.name,
-            "type": schema_pb2.FeatureType.Name(feature.type),
-            "presence": required,
-            "values": valency,
-            "domain": _domain(schema, feature),
-            "environments": envs,
-        })
+        out.append(
+            {
+                "feature": feature.name,
+                "type": schema_pb2.FeatureType.Name(feature.type),
+                "presence": required,
+                "values": valency,
+                "domain": _domain(schema, feature),
+                "environments": envs,
+            }
+        )
     return out
 
 

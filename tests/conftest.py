@@ -7,9 +7,9 @@ import os
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import pytest  # noqa: E402
+import pytest
 
-from components.movielens_example_gen.synthetic import SyntheticSpec, generate  # noqa: E402
+from components.movielens_example_gen.synthetic import SyntheticSpec, generate
 
 TINY = SyntheticSpec(users=60, movies=40, ratings=900, seed=3)
 

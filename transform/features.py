@@ -58,9 +58,7 @@ ENRICHMENT_FEATURES: tuple[str, ...] = (
     RELEASE_DATE,
 )
 # Every feature of a rating example, in a stable order.
-ALL_FEATURES: tuple[str, ...] = (
-    USER_FEATURES + CONTEXT_FEATURES + MOVIE_FEATURES + ENRICHMENT_FEATURES + (USER_RATING,)
-)
+ALL_FEATURES: tuple[str, ...] = USER_FEATURES + CONTEXT_FEATURES + MOVIE_FEATURES + ENRICHMENT_FEATURES + (USER_RATING,)
 
 # Python type of each feature's values in a tf.Example: int -> int64_list, float -> float_list,
 # str -> bytes_list (UTF-8). MOVIE_GENRES is the only multi-valued feature.

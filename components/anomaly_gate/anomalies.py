@@ -28,7 +28,7 @@ def load(uri: str) -> dict[str, anomalies_pb2.Anomalies]:
         if path.is_file():
             proto = anomalies_pb2.Anomalies()
             proto.ParseFromString(path.read_bytes())
-            result[split_dir.name[len("Split-"):]] = proto
+            result[split_dir.name[len("Split-") :]] = proto
     return result
 
 
@@ -49,8 +49,13 @@ def rows(by_split: dict[str, anomalies_pb2.Anomalies]) -> list[AnomalyRow]:
         if proto.HasField("dataset_anomaly_info"):
             info = proto.dataset_anomaly_info
             out.append(
-                AnomalyRow(split, "(dataset)", anomalies_pb2.AnomalyInfo.Severity.Name(info.severity),
-                           info.short_description, info.description)
+                AnomalyRow(
+                    split,
+                    "(dataset)",
+                    anomalies_pb2.AnomalyInfo.Severity.Name(info.severity),
+                    info.short_description,
+                    info.description,
+                )
             )
     return out
 

@@ -48,12 +48,13 @@ def download(
     url: str | None = None,
     sha256: str | None = None,
     timeout: float = 60.0,
-    stream: TextIO = sys.stderr,
+    stream: TextIO | None = None,
 ) -> Path:
     """Download (once), verify and unpack data set ``name``; return the unpacked folder."""
     if name not in DATASETS:
         raise DownloadError(f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}")
     spec = DATASETS[name]
+    stream = stream or sys.stderr
     url = url or spec.url
     expected = (sha256 or spec.sha256).lower()
     cache = Path(cache_dir)
@@ -69,9 +70,7 @@ def download(
         actual = _sha256(partial)
         if actual != expected:
             partial.unlink()
-            raise DownloadError(
-                f"{url}: SHA-256 mismatch (expected {expected}, got {actual}); the file was discarded"
-            )
+            raise DownloadError(f"{url}: SHA-256 mismatch (expected {expected}, got {actual}); the file was discarded")
         partial.replace(archive)
 
     staging = cache / f".{name}.unpacking"

@@ -75,7 +75,11 @@ class _ReadChunk(beam.DoFn):
 
 
 class _ParseAndJoin(beam.DoFn):
-    """A ratings line -> (line, timestamp, features of user + movie + rating) or a rejected line."""
+    """A ratings line -> (line, timestamp, serialized tf.Example) or a rejected line.
+
+    The user and movie parts of every example are serialized once; protobuf's wire format merges
+    concatenated messages, so an example is user bytes + movie bytes + the rating's own bytes.
+    """
 
     REJECTED = "rejected"
 
@@ -83,6 +87,10 @@ class _ParseAndJoin(beam.DoFn):
         self._fmt, self._path, self._users, self._movies = fmt, path, users, movies
         self._ok = beam.metrics.Metrics.counter(_COUNTER_NS, "ratings")
         self._bad = beam.metrics.Metrics.counter(_COUNTER_NS, "rejected_ratings")
+
+    def setup(self) -> None:
+        self._user_bytes = {k: to_example(v).SerializeToString() for k, v in self._users.items()}
+        self._movie_bytes = {k: to_example(v).SerializeToString() for k, v in self._movies.items()}
 
     def process(self, item: tuple[int, str]):
         line, text = item
@@ -97,8 +105,8 @@ class _ParseAndJoin(beam.DoFn):
             yield beam.pvalue.TaggedOutput(self.REJECTED, f"{self._path}\t{line}\t{exc}")
             return
         self._ok.inc()
-        features = {**self._users[uid], **self._movies[mid], F.USER_RATING: rating, F.TIMESTAMP: ts}
-        yield line, ts, features
+        own = to_example({F.USER_RATING: rating, F.TIMESTAMP: ts}).SerializeToString()
+        yield line, ts, self._user_bytes[uid] + self._movie_bytes[mid] + own
 
 
 def _count_split(name: str):
@@ -140,14 +148,17 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         if found:
             enrichment_kind, folder = found
             logging.info("MovieLensExampleGen: %s enrichment from %s", enrichment_kind, folder)
-            extra = enrichment.read_enrichment(enrichment_kind, folder, set(movies), rejects)
+            # Enrichment is best effort: a bad entry is skipped and listed, its movie lacks the feature.
+            lenient = Rejects("skip")
+            extra = enrichment.read_enrichment(enrichment_kind, folder, set(movies), lenient)
+            rejects.rows.extend(lenient.rows)
             for mid, values in extra.items():
                 movies[mid].update(values)
         elif explicit:
             raise DataError(
-                explicit, None,
-                f"no enrichment found (expected {', '.join(enrichment.TMDB_FILES)} "
-                f"or {enrichment.EXTRAINFO_FILE})",
+                explicit,
+                None,
+                f"no enrichment found (expected {', '.join(enrichment.TMDB_FILES)} or {enrichment.EXTRAINFO_FILE})",
             )
 
         chunks, num_lines = line_chunks(source.ratings)
@@ -160,9 +171,10 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             pipeline
             | "Chunks" >> beam.Create(chunks)
             | "ReadLines" >> beam.ParDo(_ReadChunk(source.ratings))
-            | "ParseAndJoin" >> beam.ParDo(
-                _ParseAndJoin(source.format, source.ratings, users, movies)
-            ).with_outputs(_ParseAndJoin.REJECTED, main="rows")
+            | "ParseAndJoin"
+            >> beam.ParDo(_ParseAndJoin(source.format, source.ratings, users, movies)).with_outputs(
+                _ParseAndJoin.REJECTED, main="rows"
+            )
         )
         rows = parsed.rows
         if exec_properties.get("split", "random") == "temporal":
@@ -185,8 +197,9 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             (
                 split
                 | f"Count[{name}]" >> beam.Map(_count_split(name))
-                | f"ToExample[{name}]" >> beam.Map(lambda r: to_example(r[2]))
-                | f"WriteSplit[{name}]" >> write_split.WriteSplit(
+                | f"Serialized[{name}]" >> beam.Map(lambda r: r[2])
+                | f"WriteSplit[{name}]"
+                >> write_split.WriteSplit(
                     artifact_utils.get_split_uri([examples], name), example_gen_pb2.FORMAT_TFRECORDS_GZIP
                 )
             )
@@ -200,7 +213,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             for c in result.metrics().query(beam.metrics.MetricsFilter().with_namespace(_COUNTER_NS))["counters"]
         }
 
-        rejected_lines = [str(e).replace(": ", "\t", 1) for e in rejects.rows]
+        rejected_lines = [f"{e.path}\t{e.line or ''}\t{e.message}" for e in rejects.rows]
         if tf.io.gfile.exists(rejected_prefix):
             with tf.io.gfile.GFile(rejected_prefix) as f:
                 bad_ratings = [line.rstrip("\n") for line in f if line.strip()]
@@ -219,7 +232,8 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         if rejected_lines or bad_ratings:
             logging.warning(
                 "MovieLensExampleGen: skipped %d bad line(s), listed in %s",
-                len(rejected_lines) + len(bad_ratings), os.path.join(examples.uri, REJECTED_FILE),
+                len(rejected_lines) + len(bad_ratings),
+                os.path.join(examples.uri, REJECTED_FILE),
             )
 
         examples_utils.set_payload_format(examples, example_gen_pb2.FORMAT_TF_EXAMPLE)
@@ -264,5 +278,7 @@ def write_catalogue(uri: str, movies: dict[str, dict[str, Any]]) -> None:
             row = []
             for name in columns:
                 value = movie.get(name)
-                row.append("|".join(str(v) for v in value) if isinstance(value, list) else ("" if value is None else value))
+                row.append(
+                    "|".join(str(v) for v in value) if isinstance(value, list) else ("" if value is None else value)
+                )
             writer_csv.writerow(row)

@@ -27,9 +27,25 @@ _FILES: dict[str, tuple[str, str, str]] = {
 }
 # ml-100k's 19 genre flags, in file order.
 ML100K_GENRE_FLAGS: tuple[str, ...] = (
-    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
-    "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance",
-    "Sci-Fi", "Thriller", "War", "Western",
+    "unknown",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children's",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
 )
 
 
@@ -84,7 +100,7 @@ def detect(path: str | os.PathLike[str]) -> SourceFiles:
             root = _extract(root)
         else:
             raise DataError(str(root), None, "expected a directory or a .zip archive of MovieLens")
-    candidates = [root] + sorted(p for p in root.rglob("*") if p.is_dir())
+    candidates = [root, *sorted(p for p in root.rglob("*") if p.is_dir())]
     for directory in candidates:
         for fmt, (ratings, users, movies) in _FILES.items():
             present = [name for name in (ratings, users, movies) if (directory / name).is_file()]
@@ -93,7 +109,8 @@ def detect(path: str | os.PathLike[str]) -> SourceFiles:
                 source.check()
                 return source
     raise DataError(
-        str(root), None,
+        str(root),
+        None,
         "no MovieLens data found (expected ratings.dat/users.dat/movies.dat for ml-1m "
         "or u.data/u.user/u.item for ml-100k)",
     )
@@ -167,7 +184,7 @@ def read_movies(source: SourceFiles, rejects: Rejects) -> dict[str, Features]:
                 flags = fields[5:]
                 if any(flag not in ("0", "1") for flag in flags):
                     raise ValueError(f"genre flags must be 0 or 1: {'|'.join(flags)!r}")
-                names = [name for name, flag in zip(ML100K_GENRE_FLAGS, flags) if flag == "1"]
+                names = [name for name, flag in zip(ML100K_GENRE_FLAGS, flags, strict=True) if flag == "1"]
                 genres = W.genre_ids("|".join(names))
             if not mid.isdigit():
                 raise ValueError(f"movie id {mid!r} is not a number")

@@ -20,33 +20,153 @@ from transform import features as F
 
 # Real US zip codes (so maps can place them), some in ZIP+4 form; plus a few that cannot be placed.
 _ZIPS = (
-    "94110", "94043", "90210", "95014", "92101", "90024-1234", "94305", "95616", "91125",
-    "93106", "10001", "10027", "02139", "02115-4410", "60614", "60637", "98107-2117", "98195",
-    "78712", "77005", "30332", "33139", "48109", "55455", "80309", "97201", "15213", "19104",
-    "20052", "85281", "84112", "53706", "43210", "27708", "37240", "63130", "46556", "06520",
-    "08544", "14853",
+    "94110",
+    "94043",
+    "90210",
+    "95014",
+    "92101",
+    "90024-1234",
+    "94305",
+    "95616",
+    "91125",
+    "93106",
+    "10001",
+    "10027",
+    "02139",
+    "02115-4410",
+    "60614",
+    "60637",
+    "98107-2117",
+    "98195",
+    "78712",
+    "77005",
+    "30332",
+    "33139",
+    "48109",
+    "55455",
+    "80309",
+    "97201",
+    "15213",
+    "19104",
+    "20052",
+    "85281",
+    "84112",
+    "53706",
+    "43210",
+    "27708",
+    "37240",
+    "63130",
+    "46556",
+    "06520",
+    "08544",
+    "14853",
 )
 _UNPLACEABLE_ZIPS = ("T8H1N", "V3N4P", "00000")
 _ML1M_GENRES = (
-    "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama",
-    "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller",
-    "War", "Western",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children's",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
 )
 _WORDS_A = (
-    "Silent", "Last", "Crimson", "Hidden", "Broken", "Golden", "Midnight", "Lost", "Secret",
-    "Wild", "Frozen", "Electric", "Distant", "Burning", "Quiet", "Café", "Señor", "Über",
+    "Silent",
+    "Last",
+    "Crimson",
+    "Hidden",
+    "Broken",
+    "Golden",
+    "Midnight",
+    "Lost",
+    "Secret",
+    "Wild",
+    "Frozen",
+    "Electric",
+    "Distant",
+    "Burning",
+    "Quiet",
+    "Café",
+    "Señor",
+    "Über",
 )
 _WORDS_B = (
-    "River", "Empire", "Garden", "Heart", "Station", "Horizon", "Kingdom", "Summer", "Shadow",
-    "Road", "Promise", "Island", "Machine", "Storm", "Letter", "Amélie", "Noël", "Façade",
+    "River",
+    "Empire",
+    "Garden",
+    "Heart",
+    "Station",
+    "Horizon",
+    "Kingdom",
+    "Summer",
+    "Shadow",
+    "Road",
+    "Promise",
+    "Island",
+    "Machine",
+    "Storm",
+    "Letter",
+    "Amélie",
+    "Noël",
+    "Façade",
 )
 _FIRST = (
-    "Anna", "Ben", "Carla", "David", "Elena", "Frank", "Grace", "Henri", "Ines", "Jack", "Karin",
-    "Luis", "Maria", "Nils", "Olga", "Pedro", "Quinn", "Rosa", "Sam", "Tom", "José", "Zoë",
+    "Anna",
+    "Ben",
+    "Carla",
+    "David",
+    "Elena",
+    "Frank",
+    "Grace",
+    "Henri",
+    "Ines",
+    "Jack",
+    "Karin",
+    "Luis",
+    "Maria",
+    "Nils",
+    "Olga",
+    "Pedro",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Tom",
+    "José",
+    "Zoë",
 )
 _LAST = (
-    "Adams", "Brown", "Costa", "Dubois", "Evans", "Fischer", "Garcia", "Hughes", "Ito", "Jones",
-    "Klein", "Lopez", "Miller", "Novak", "Olsen", "Peña", "Quist", "Rossi", "Smith", "Müller",
+    "Adams",
+    "Brown",
+    "Costa",
+    "Dubois",
+    "Evans",
+    "Fischer",
+    "Garcia",
+    "Hughes",
+    "Ito",
+    "Jones",
+    "Klein",
+    "Lopez",
+    "Miller",
+    "Novak",
+    "Olsen",
+    "Peña",
+    "Quist",
+    "Rossi",
+    "Smith",
+    "Müller",
 )
 _START_TS, _END_TS = 956_703_932, 1_046_454_590  # the span of ml-1m
 
@@ -82,8 +202,7 @@ def generate(output: str | os.PathLike[str], spec: SyntheticSpec = SyntheticSpec
     ages = rng.choice(sorted(F.AGE_BUCKETS), size=n_u, p=[0.04, 0.18, 0.35, 0.2, 0.09, 0.08, 0.06])
     occupations = rng.randint(0, 21, size=n_u)
     zips = [
-        _UNPLACEABLE_ZIPS[rng.randint(len(_UNPLACEABLE_ZIPS))] if rng.rand() < 0.03
-        else _ZIPS[rng.randint(len(_ZIPS))]
+        _UNPLACEABLE_ZIPS[rng.randint(len(_UNPLACEABLE_ZIPS))] if rng.rand() < 0.03 else _ZIPS[rng.randint(len(_ZIPS))]
         for _ in range(n_u)
     ]
     taste = rng.dirichlet(np.full(n_g, 0.3), size=n_u)
@@ -178,13 +297,16 @@ def generate(output: str | os.PathLike[str], spec: SyntheticSpec = SyntheticSpec
     return {"users": n_u, "movies": n_m, "ratings": len(rating_rows)}
 
 
-def _write_tmdb(folder: Path, rng: np.random.RandomState, titles: list[str], years: np.ndarray,
-                spec: SyntheticSpec) -> None:
+def _write_tmdb(
+    folder: Path, rng: np.random.RandomState, titles: list[str], years: np.ndarray, spec: SyntheticSpec
+) -> None:
     directors = _names(rng, max(10, len(titles) // 8))
     actors = _names(rng, max(20, len(titles) // 3))
-    with open(folder / "links.csv", "w", encoding="utf-8", newline="") as flinks, \
-         open(folder / "movies_metadata.csv", "w", encoding="utf-8", newline="") as fmeta, \
-         open(folder / "credits.csv", "w", encoding="utf-8", newline="") as fcred:
+    with (
+        open(folder / "links.csv", "w", encoding="utf-8", newline="") as flinks,
+        open(folder / "movies_metadata.csv", "w", encoding="utf-8", newline="") as fmeta,
+        open(folder / "credits.csv", "w", encoding="utf-8", newline="") as fcred,
+    ):
         links, meta, cred = csv.writer(flinks), csv.writer(fmeta), csv.writer(fcred)
         links.writerow(["movieId", "imdbId", "tmdbId"])
         meta.writerow(["adult", "id", "imdb_id", "original_title", "release_date", "title"])
@@ -195,12 +317,27 @@ def _write_tmdb(folder: Path, rng: np.random.RandomState, titles: list[str], yea
             tmdb_id, imdb_num = 10_000 + m, 100_000 + m
             links.writerow([m + 1, f"{imdb_num:07d}", tmdb_id])
             month, day = rng.randint(1, 13), rng.randint(1, 29)
-            meta.writerow(["False", tmdb_id, f"tt{imdb_num:07d}", title[:-7],
-                           f"{years[m]}-{month:02d}-{day:02d}", title[:-7]])
+            meta.writerow(
+                [
+                    "False",
+                    tmdb_id,
+                    f"tt{imdb_num:07d}",
+                    title[:-7],
+                    f"{years[m]}-{month:02d}-{day:02d}",
+                    title[:-7],
+                ]
+            )
             n_cast, n_crew = rng.randint(3, 60), rng.randint(2, 120)
             lead = actors[rng.zipf(1.6) % len(actors)]
-            cast = [{"cast_id": i, "character": "", "name": lead if i == 0 else f"Actor {tmdb_id}-{i}",
-                     "order": i} for i in range(n_cast)]
+            cast = [
+                {
+                    "cast_id": i,
+                    "character": "",
+                    "name": lead if i == 0 else f"Actor {tmdb_id}-{i}",
+                    "order": i,
+                }
+                for i in range(n_cast)
+            ]
             director = directors[rng.zipf(1.6) % len(directors)]
             crew = [{"department": "Directing", "job": "Director", "name": director}] + [
                 {"department": "Crew", "job": "Grip", "name": f"Crew {tmdb_id}-{i}"} for i in range(n_crew - 1)

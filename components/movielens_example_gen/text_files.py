@@ -17,7 +17,8 @@ def decode(path: str | Path, data: bytes) -> str:
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1
         raise DataError(
-            str(path), line,
+            str(path),
+            line,
             "NUL byte found: the file is not latin-1 or UTF-8 text (UTF-16, compressed or binary?)",
         )
     try:

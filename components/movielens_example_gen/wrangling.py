@@ -44,9 +44,7 @@ def genre_id(name: str) -> int:
     try:
         return F.GENRE_IDS[canonical]
     except KeyError:
-        raise UnknownLabelError(
-            f"unknown genre {name!r} (known: {', '.join(F.GENRES)})"
-        ) from None
+        raise UnknownLabelError(f"unknown genre {name!r} (known: {', '.join(F.GENRES)})") from None
 
 
 def genre_ids(pipe_separated: str) -> list[int]:

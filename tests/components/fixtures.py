@@ -5,16 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 ML1M_USERS = (
-    "1::F::1::10::48067\n"          # K-12 student
+    "1::F::1::10::48067\n"  # K-12 student
     "2::M::56::16::70072\n"
-    "3::M::25::4::98107-2117\n"     # college/grad student, ZIP+4
+    "3::M::25::4::98107-2117\n"  # college/grad student, ZIP+4
     "4::F::45::0::02139\n"
 )
 ML1M_MOVIES = (
     "1::Toy Story (1995)::Animation|Children's|Comedy\n"
     "2::Amélie (2001)::Comedy|Romance\n"
     "3::Heat (1995)::Action|Crime|Thriller\n"
-    "4::Heat (1995)::Drama\n"                           # duplicate title, other id
+    "4::Heat (1995)::Drama\n"  # duplicate title, other id
     "5::Misérables, Les (1995)::Drama|Musical\n"
 )
 ML1M_RATINGS = (
@@ -34,8 +34,7 @@ ML100K_ITEMS = (
 ML100K_DATA = "1\t1\t5\t874965758\n2\t2\t3\t876893171\n3\t267\t4\t878542960\n"
 
 
-def write_ml1m(folder: Path, users: str = ML1M_USERS, movies: str = ML1M_MOVIES,
-               ratings: str = ML1M_RATINGS) -> Path:
+def write_ml1m(folder: Path, users: str = ML1M_USERS, movies: str = ML1M_MOVIES, ratings: str = ML1M_RATINGS) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "users.dat").write_text(users, encoding="latin-1")
     (folder / "movies.dat").write_bytes(movies.encode("latin-1"))

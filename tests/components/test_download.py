@@ -26,7 +26,7 @@ def server(tmp_path):
     hits = {"count": 0}
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server API
+        def do_GET(self):
             hits["count"] += 1
             if self.path == "/good.zip":
                 body, length = payload, len(payload)
@@ -71,7 +71,7 @@ def test_wrong_checksum_is_refused_and_discarded(server, tmp_path):
 
 def test_truncated_download_is_refused(server, tmp_path):
     base, sha, _ = server
-    with pytest.raises(download.DownloadError, match="truncated|download failed"):
+    with pytest.raises(download.DownloadError, match=r"truncated|download failed"):
         download.download("ml-1m", tmp_path / "c", url=f"{base}/truncated.zip", sha256=sha, stream=io.StringIO())
     assert not list((tmp_path / "c").glob("*.zip*"))
 

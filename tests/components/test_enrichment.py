@@ -24,7 +24,13 @@ def _write_tmdb(folder, credits_cast="[{'name': 'Tom Hanks', 'order': 0}, {'name
         w = csv.writer(f)
         w.writerow(["cast", "crew", "id"])
         w.writerow([credits_cast, crew, "862"])
-        w.writerow(["[{'name': 'Robin Williams', 'order': 0}]", "[{'job': 'Director', 'name': 'Joe Johnston'}]", "8844"])
+        w.writerow(
+            [
+                "[{'name': 'Robin Williams', 'order': 0}]",
+                "[{'job': 'Director', 'name': 'Joe Johnston'}]",
+                "8844",
+            ]
+        )
 
 
 def test_tmdb_enrichment_joins_through_links(tmp_path):
@@ -32,8 +38,12 @@ def test_tmdb_enrichment_joins_through_links(tmp_path):
     assert enrichment.find_enrichment(str(tmp_path)) == ("tmdb", str(tmp_path / "tmdb"))
     result = enrichment.read_tmdb(str(tmp_path / "tmdb"), {"1", "2", "3"}, Rejects())
     assert result["1"] == {
-        F.IMDB_ID: "tt0114709", F.RELEASE_DATE: "1995-10-30", F.CAST_SIZE: 2, F.CREW_SIZE: 2,
-        F.DIRECTOR: "John Lasseter", F.STAR: "Tom Hanks",
+        F.IMDB_ID: "tt0114709",
+        F.RELEASE_DATE: "1995-10-30",
+        F.CAST_SIZE: 2,
+        F.CREW_SIZE: 2,
+        F.DIRECTOR: "John Lasseter",
+        F.STAR: "Tom Hanks",
     }
     assert result["2"][F.STAR] == "Robin Williams"
     assert result["3"] == {F.IMDB_ID: "tt0113228"}  # no TMDB id: only what links.csv has
@@ -62,6 +72,10 @@ def test_extrainfos_enrichment(tmp_path):
     (tmp_path / "imdb_links.dat").write_text("1::tt0114709\n2::tt0113497\n")
     assert enrichment.find_enrichment(str(tmp_path)) == ("extrainfos", str(tmp_path))
     result = enrichment.read_extrainfos(str(tmp_path), {"1", "2"}, Rejects())
-    assert result["1"] == {F.DIRECTOR: "John Lasseter", F.STAR: "Tom Hanks",
-                           F.RELEASE_DATE: "1995-11-22", F.IMDB_ID: "tt0114709"}
+    assert result["1"] == {
+        F.DIRECTOR: "John Lasseter",
+        F.STAR: "Tom Hanks",
+        F.RELEASE_DATE: "1995-11-22",
+        F.IMDB_ID: "tt0114709",
+    }
     assert result["2"] == {F.STAR: "Robin Williams", F.IMDB_ID: "tt0113497"}

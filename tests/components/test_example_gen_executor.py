@@ -23,8 +23,14 @@ def run_executor(data_dir, out, **props):
     examples.uri = str(out / "examples")
     catalogue = MovieCatalogue()
     catalogue.uri = str(out / "catalogue")
-    exec_properties = {"data_dir": str(data_dir), "split": "random", "eval_fraction": 0.2, "seed": 42,
-                       "on_bad_line": "error", **props}
+    exec_properties = {
+        "data_dir": str(data_dir),
+        "split": "random",
+        "eval_fraction": 0.2,
+        "seed": 42,
+        "on_bad_line": "error",
+        **props,
+    }
     executor.Executor().Do({}, {"examples": [examples], "catalogue": [catalogue]}, exec_properties)
     return examples, catalogue
 
@@ -32,8 +38,10 @@ def run_executor(data_dir, out, **props):
 def read_split(examples, split):
     files = glob.glob(f"{examples.uri}/Split-{split}/*.gz")
     assert files, f"no files in Split-{split}"
-    return [from_example(tf.train.Example.FromString(r.numpy()))
-            for r in tf.data.TFRecordDataset(files, compression_type="GZIP")]
+    return [
+        from_example(tf.train.Example.FromString(r.numpy()))
+        for r in tf.data.TFRecordDataset(files, compression_type="GZIP")
+    ]
 
 
 def test_random_split_writes_typed_examples_and_catalogue(tiny_dataset, tmp_path):
@@ -108,3 +116,21 @@ def test_explicit_enrichment_dir_must_hold_enrichment(tiny_dataset, tmp_path):
     shutil.copytree(tiny_dataset, data)
     with pytest.raises(DataError, match="no enrichment found"):
         run_executor(data, tmp_path / "out", enrichment_dir=str(tmp_path))
+
+
+def test_bad_enrichment_entry_is_skipped_and_listed(tiny_dataset, tmp_path):
+    data = tmp_path / "copy"
+    shutil.copytree(tiny_dataset, data)
+    links = data / "tmdb" / "links.csv"
+    lines = links.read_text().splitlines()
+    first_id = lines[1].split(",")[0]
+    lines[1] = f"{first_id},nm3204983,{lines[1].split(',')[2]}"  # a person id where an IMDb title id belongs
+    links.write_text("\n".join(lines) + "\n")
+    examples, _ = run_executor(data, tmp_path / "out")
+    rows = read_split(examples, "train") + read_split(examples, "eval")
+    assert len(rows) == 900  # nothing good is lost
+    mine = [r for r in rows if r[F.MOVIE_ID] == first_id]
+    # the rest of its metadata stays; the IMDb id is taken from movies_metadata.csv instead
+    assert mine and all(F.DIRECTOR in r and r[F.IMDB_ID].startswith("tt") for r in mine)
+    rejected = (tmp_path / "out" / "examples" / executor.REJECTED_FILE).read_text()
+    assert "links.csv\t2\tnot an IMDb id: 'nm3204983'" in rejected

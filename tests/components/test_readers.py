@@ -105,9 +105,11 @@ def test_wrong_encoding_is_refused_with_the_file_name(tmp_path):
 
 @pytest.mark.parametrize(
     ("line", "problem"),
-    [("1::2::x::978300760", "rating 'x' is not a number"),
-     ("1::2::3", "expected 4 '::'-separated fields"),
-     ("1::2::3::yesterday", "timestamp 'yesterday' is not an integer")],
+    [
+        ("1::2::x::978300760", "rating 'x' is not a number"),
+        ("1::2::3", "expected 4 '::'-separated fields"),
+        ("1::2::3::yesterday", "timestamp 'yesterday' is not an integer"),
+    ],
 )
 def test_parse_rating_errors(line, problem):
     with pytest.raises(ValueError, match=problem):

@@ -12,8 +12,10 @@ SPEC = SyntheticSpec(users=300, movies=200, ratings=12_000, seed=11)
 
 
 def _digest(folder):
-    return {n: hashlib.sha256((folder / n).read_bytes()).hexdigest()
-            for n in ("users.dat", "movies.dat", "ratings.dat", "tmdb/credits.csv")}
+    return {
+        n: hashlib.sha256((folder / n).read_bytes()).hexdigest()
+        for n in ("users.dat", "movies.dat", "ratings.dat", "tmdb/credits.csv")
+    }
 
 
 def test_deterministic_and_sized(tmp_path):
@@ -59,7 +61,7 @@ def test_planted_preferences_beat_popularity(tmp_path):
     for mid, movie in movies.items():
         genres[int(mid), movie[F.MOVIE_GENRES]] = 1.0
     seen = np.zeros((n_u, n_m), dtype=bool)
-    for (u, m, _, _), ev in zip(rows, is_eval):
+    for (u, m, _, _), ev in zip(rows, is_eval, strict=True):
         if not ev:
             seen[int(u), int(m)] = True
     popularity = seen.sum(axis=0).astype(float)
@@ -70,7 +72,7 @@ def test_planted_preferences_beat_popularity(tmp_path):
     def hit_rate(scores: np.ndarray, k: int = 10) -> float:
         scores = np.where(seen, -np.inf, scores)
         top = np.argsort(-scores, axis=1)[:, :k]
-        hits = [int(m) in set(top[int(u)]) for (u, m, _, _), ev in zip(rows, is_eval) if ev]
+        hits = [int(m) in set(top[int(u)]) for (u, m, _, _), ev in zip(rows, is_eval, strict=True) if ev]
         return float(np.mean(hits))
 
     pop = hit_rate(np.broadcast_to(popularity, (n_u, n_m)).copy())
