@@ -5,7 +5,7 @@ PYTHON_VERSION := $(shell cat .python-version)
 VENV := .venv
 LOCK := requirements.lock
 STAMP := $(VENV)/.synced-$(shell cat $(LOCK) setup.py | sha256sum | cut -c1-16)
-UV := $(shell command -v uv 2>/dev/null)
+UV := python3 -m uv
 export TF_USE_LEGACY_KERAS := 1
 export UV_CACHE_DIR ?= $(HOME)/.cache/uv
 
@@ -14,11 +14,11 @@ export UV_CACHE_DIR ?= $(HOME)/.cache/uv
 install: $(STAMP)
 
 $(STAMP): $(LOCK) setup.py
-	@if [ -z "$(UV)" ]; then python3 -m pip install --quiet uv; fi
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@rm -f $(VENV)/.synced-*
-	uv venv --allow-existing --python $(PYTHON_VERSION) $(VENV)
-	VIRTUAL_ENV=$(VENV) uv pip sync $(LOCK)
-	VIRTUAL_ENV=$(VENV) uv pip install --no-deps -e .
+	$(UV) venv --allow-existing --python $(PYTHON_VERSION) $(VENV)
+	VIRTUAL_ENV=$(VENV) $(UV) pip sync $(LOCK)
+	VIRTUAL_ENV=$(VENV) $(UV) pip install --no-deps -e .
 	@touch $@
 
 run: install
@@ -34,7 +34,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 
 lock:
-	uv pip compile requirements.in --python-version 3.10 -o $(LOCK)
+	$(UV) pip compile requirements.in --python-version 3.10 -o $(LOCK)
 
 bench-data: install
 	$(VENV)/bin/python benchmarks/data_half.py $(ARGS)

@@ -205,20 +205,7 @@ def cmd_anomalies(args: argparse.Namespace) -> int:
     if not found:
         print("no anomalies")
         return 0
-    print(
-        render(
-            [
-                {
-                    "split": r.split,
-                    "feature": r.feature,
-                    "severity": r.severity,
-                    "anomaly": r.short,
-                    "detail": r.detail,
-                }
-                for r in found
-            ]
-        )
-    )
+    print(render(anomalies.as_table(found)))
     return 1
 
 

@@ -20,6 +20,11 @@ from pipeline.pipeline_ids import (
 )
 
 
+def _absolute(path: str) -> str:
+    """Local paths become absolute (components may run elsewhere); URIs stay as they are."""
+    return path if "://" in path else os.path.abspath(path)
+
+
 def data_dir_of(config: PipelineConfig) -> str:
     """The data the pipeline reads: the configured directory, else the synthetic sample."""
     return config.data.data_dir or config.sample_dir
@@ -27,15 +32,16 @@ def data_dir_of(config: PipelineConfig) -> str:
 
 def create_components(config: PipelineConfig) -> list:
     """The data half: ExampleGen -> StatisticsGen -> SchemaGen -> ExampleValidator -> gate."""
-    data_dir = data_dir_of(config)
+    data_dir = _absolute(data_dir_of(config))
+    enrichment_dir = _absolute(config.data.enrichment_dir) if config.data.enrichment_dir else None
     example_gen = MovieLensExampleGen(
-        data_dir=os.path.abspath(data_dir) if "://" not in data_dir else data_dir,
-        enrichment_dir=config.data.enrichment_dir,
+        data_dir=data_dir,
+        enrichment_dir=enrichment_dir,
         split=config.data.split,
         eval_fraction=config.data.eval_fraction,
         seed=config.data.seed,
         on_bad_line=config.data.on_bad_line,
-        input_fingerprint=fingerprint(data_dir, config.data.enrichment_dir),
+        input_fingerprint=fingerprint(data_dir, enrichment_dir),
     ).with_id(EXAMPLE_GEN)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"]).with_id(STATISTICS_GEN)
     # The inferred schema is always computed (for review and `movierec schema freeze`).
@@ -64,9 +70,7 @@ def create_pipeline(config: PipelineConfig, metadata_connection_config=None) -> 
     """The whole pipeline for a configuration; runners supply where metadata lives."""
     return tfx.dsl.Pipeline(
         pipeline_name=config.name,
-        pipeline_root=os.path.abspath(config.pipeline_root)
-        if "://" not in config.pipeline_root
-        else config.pipeline_root,
+        pipeline_root=_absolute(config.pipeline_root),
         components=create_components(config),
         enable_cache=config.enable_cache,
         metadata_connection_config=metadata_connection_config,

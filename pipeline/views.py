@@ -104,16 +104,7 @@ def write_anomalies_view(anomalies_uri: str, output: str, schema_path: str | Non
     source = f"<p>Validated against <code>{html.escape(schema_path or 'the inferred schema')}</code>.</p>"
     if found:
         body = f"<p class='bad'>{len(found)} anomal{'y' if len(found) == 1 else 'ies'} found.</p>" + _table(
-            [
-                {
-                    "split": r.split,
-                    "feature": r.feature,
-                    "severity": r.severity,
-                    "anomaly": r.short,
-                    "detail": r.detail,
-                }
-                for r in found
-            ]
+            anomalies.as_table(found)
         )
     else:
         body = "<p class='ok'>No anomalies: every split matches the schema.</p>"

@@ -113,6 +113,12 @@ GENRES: tuple[str, ...] = (
     "(no genres listed)",
 )
 GENRE_IDS: dict[str, int] = {name: i for i, name in enumerate(GENRES)}
+# The 18 genres as ml-1m's movies.dat spells them (ml-100k's u.item flags: "unknown" + these).
+MOVIELENS_GENRE_SPELLINGS: tuple[str, ...] = (
+    "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama",
+    "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller",
+    "War", "Western",
+)  # fmt: skip
 # Spellings the MovieLens files use for the same labels.
 GENRE_ALIASES: dict[str, str] = {
     "Children's": "Children",

@@ -60,6 +60,14 @@ def rows(by_split: dict[str, anomalies_pb2.Anomalies]) -> list[AnomalyRow]:
     return out
 
 
+def as_table(found: list[AnomalyRow]) -> list[dict[str, str]]:
+    """Rows for a printed or HTML table."""
+    return [
+        {"split": r.split, "feature": r.feature, "severity": r.severity, "anomaly": r.short, "detail": r.detail}
+        for r in found
+    ]
+
+
 def describe(found: list[AnomalyRow]) -> str:
     return "\n".join(f"  [{r.split}] {r.feature}: {r.short} ({r.detail})" for r in found)
 

@@ -26,27 +26,7 @@ _FILES: dict[str, tuple[str, str, str]] = {
     "ml-100k": ("u.data", "u.user", "u.item"),
 }
 # ml-100k's 19 genre flags, in file order.
-ML100K_GENRE_FLAGS: tuple[str, ...] = (
-    "unknown",
-    "Action",
-    "Adventure",
-    "Animation",
-    "Children's",
-    "Comedy",
-    "Crime",
-    "Documentary",
-    "Drama",
-    "Fantasy",
-    "Film-Noir",
-    "Horror",
-    "Musical",
-    "Mystery",
-    "Romance",
-    "Sci-Fi",
-    "Thriller",
-    "War",
-    "Western",
-)
+ML100K_GENRE_FLAGS: tuple[str, ...] = ("unknown", *F.MOVIELENS_GENRE_SPELLINGS)
 
 
 @dataclasses.dataclass(frozen=True)

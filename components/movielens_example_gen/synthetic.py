@@ -62,26 +62,7 @@ _ZIPS = (
     "14853",
 )
 _UNPLACEABLE_ZIPS = ("T8H1N", "V3N4P", "00000")
-_ML1M_GENRES = (
-    "Action",
-    "Adventure",
-    "Animation",
-    "Children's",
-    "Comedy",
-    "Crime",
-    "Documentary",
-    "Drama",
-    "Fantasy",
-    "Film-Noir",
-    "Horror",
-    "Musical",
-    "Mystery",
-    "Romance",
-    "Sci-Fi",
-    "Thriller",
-    "War",
-    "Western",
-)
+_ML1M_GENRES = F.MOVIELENS_GENRE_SPELLINGS
 _WORDS_A = (
     "Silent",
     "Last",

@@ -89,3 +89,19 @@ def test_official_checksums_are_recorded():
     for spec in download.DATASETS.values():
         assert spec.url.startswith("https://files.grouplens.org/datasets/movielens/")
         assert len(spec.sha256) == 64
+
+
+def test_cli_download_prints_the_folder_and_fails_cleanly(server, tmp_path, capsys):
+    from cli.main import main
+
+    base, sha, _ = server
+    args = ["download", "ml-1m", "--cache-dir", str(tmp_path / "c"), "--url", f"{base}/good.zip"]
+    assert main([*args, "--sha256", sha]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "c" / "ml-1m")
+    assert (
+        main(
+            ["download", "ml-1m", "--cache-dir", str(tmp_path / "d"), "--url", f"{base}/good.zip", "--sha256", "1" * 64]
+        )
+        == 1
+    )
+    assert "SHA-256 mismatch" in capsys.readouterr().err

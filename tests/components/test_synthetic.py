@@ -78,3 +78,11 @@ def test_planted_preferences_beat_popularity(tmp_path):
     pop = hit_rate(np.broadcast_to(popularity, (n_u, n_m)).copy())
     mine = hit_rate(personal)
     assert mine > pop * 1.15, (mine, pop)
+
+
+def test_cli_generate(tmp_path, capsys):
+    from cli.main import main
+
+    assert main(["generate", "--output", str(tmp_path), "--users", "20", "--movies", "20", "--ratings", "150"]) == 0
+    assert "SYNTHETIC" in capsys.readouterr().out
+    assert len((tmp_path / "ratings.dat").read_text().splitlines()) == 150
