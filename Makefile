@@ -17,8 +17,8 @@ $(STAMP): $(LOCK) setup.py
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@rm -f $(VENV)/.synced-*
 	$(UV) venv --allow-existing --python $(PYTHON_VERSION) $(VENV)
-	VIRTUAL_ENV=$(VENV) $(UV) pip sync $(LOCK)
-	VIRTUAL_ENV=$(VENV) $(UV) pip install --no-deps -e .
+	$(UV) pip sync --python $(VENV)/bin/python $(LOCK)
+	$(UV) pip install --python $(VENV)/bin/python --no-deps -e .
 	@touch $@
 
 run: install
