@@ -17,6 +17,7 @@ from pipeline.pipeline_ids import (
     IMPORT_SCHEMA_GEN,
     SCHEMA_GEN,
     STATISTICS_GEN,
+    TRANSFORM,
 )
 
 
@@ -63,6 +64,13 @@ def create_components(config: PipelineConfig) -> list:
         ANOMALY_GATE
     )
     components += [example_validator, gate]
+    transform = tfx.components.Transform(
+        examples=example_gen.outputs["examples"],
+        schema=schema,
+        preprocessing_fn="transform.preprocessing.preprocessing_fn",
+    ).with_id(TRANSFORM)
+    transform.add_upstream_node(gate)  # nothing is trained on data that failed validation
+    components.append(transform)
     return components
 
 

@@ -224,3 +224,42 @@ AGE_BUCKETS: dict[int, str] = {
 }
 GENDERS: tuple[str, ...] = ("F", "M")
 RATING_MIN, RATING_MAX = 1.0, 5.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Transformed features (outputs of transform.preprocessing.preprocessing_fn)
+# ---------------------------------------------------------------------------------------------
+def transformed_name(name: str) -> str:
+    """The transformed counterpart of a raw feature."""
+    return f"{name}_xf"
+
+
+# Vocabularies (names of the TFT vocabulary files), one per categorical string feature.
+VOCAB_FEATURES: tuple[str, ...] = (
+    USER_ID,
+    MOVIE_ID,
+    USER_GENDER,
+    USER_OCCUPATION_TEXT,
+    USER_ZIP_CODE,
+    DIRECTOR,
+    STAR,
+)
+TITLE_TOKENS = "movie_title_tokens"
+TITLE_VOCAB = "movie_title_tokens"
+MAX_TITLE_TOKENS = 8
+TITLE_VOCAB_SIZE = 20_000
+AGE_INDEX = transformed_name(BUCKETIZED_USER_AGE)
+NUM_GENRES = len(GENRES)
+NUM_OCCUPATIONS = len(OCCUPATION_LABELS)
+NUM_AGE_BUCKETS = len(AGE_BUCKETS)
+OOV_BUCKETS = 1
+
+# Which transformed features feed the query (user + context) and the candidate (movie) towers.
+QUERY_VOCAB_FEATURES: tuple[str, ...] = (USER_ID, USER_GENDER, USER_ZIP_CODE)
+CANDIDATE_VOCAB_FEATURES: tuple[str, ...] = (MOVIE_ID, DIRECTOR, STAR)
+QUERY_NUMERIC: tuple[str, ...] = (transformed_name(TIMESTAMP),)
+CANDIDATE_NUMERIC: tuple[str, ...] = (
+    transformed_name(MOVIE_YEAR),
+    transformed_name(CAST_SIZE),
+    transformed_name(CREW_SIZE),
+)

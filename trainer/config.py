@@ -1,0 +1,58 @@
+"""Typed model configuration: every hyperparameter of every model, passed through custom_config."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Literal
+
+ModelKind = Literal["retrieval", "ranking", "multitask"]
+MODEL_KINDS: tuple[str, ...] = ("retrieval", "ranking", "multitask")
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """Hyperparameters of one model (defaults: the report's, embedding 64)."""
+
+    kind: ModelKind = "retrieval"
+    embedding_dim: int = 64
+    tower_layers: tuple[int, ...] = (128,)  # hidden layers of the query/candidate towers
+    rating_layers: tuple[int, ...] = (256, 64)  # hidden layers of the rating head
+    dropout: float = 0.1
+    max_norm: float = 3.0  # max-norm constraint on dense kernels of the rating head (0: none)
+    optimizer: Literal["adagrad", "adam"] = "adagrad"
+    learning_rate: float = 0.1
+    epochs: int = 3
+    batch_size: int = 4096
+    retrieval_weight: float = 1.0  # multitask loss weights
+    rating_weight: float = 1.0
+    top_k: int = 100  # candidates returned by the exported retrieval signature
+    use_scann: bool = False  # ScaNN index instead of brute force (needs ScaNN ops where it is served)
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        if self.kind not in MODEL_KINDS:
+            raise ValueError(f"model kind must be one of {MODEL_KINDS}, not {self.kind!r}")
+        if self.embedding_dim <= 0 or self.epochs <= 0 or self.batch_size <= 0:
+            raise ValueError("embedding_dim, epochs and batch_size must be positive")
+        if self.optimizer not in ("adagrad", "adam"):
+            raise ValueError(f"optimizer must be 'adagrad' or 'adam', not {self.optimizer!r}")
+
+    @property
+    def has_retrieval(self) -> bool:
+        return self.kind in ("retrieval", "multitask")
+
+    @property
+    def has_rating(self) -> bool:
+        return self.kind in ("ranking", "multitask")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> ModelConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown model setting(s): {', '.join(sorted(unknown))}")
+        cleaned = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+        return cls(**cleaned)

@@ -1,0 +1,52 @@
+"""Datasets for training: transformed examples, and the transformed movie catalogue."""
+
+from __future__ import annotations
+
+import os
+
+import tensorflow as tf
+import tensorflow_transform as tft
+from tfx_bsl.public import tfxio
+
+from transform import features as F
+
+CATALOGUE_FILE = "catalogue.tfrecord.gz"
+MOVIE_ID_KEY = "movie_id_raw"  # the raw movie id kept beside the transformed movie features
+
+
+def input_fn(
+    file_pattern: list[str],
+    data_accessor,
+    tf_transform_output: tft.TFTransformOutput,
+    batch_size: int,
+    shuffle: bool = True,
+    seed: int = 42,
+) -> tf.data.Dataset:
+    """Batches of transformed features (dicts), one pass over the files."""
+    return data_accessor.tf_dataset_factory(
+        file_pattern,
+        tfxio.TensorFlowDatasetOptions(batch_size=batch_size, num_epochs=1, shuffle=shuffle, shuffle_seed=seed),
+        tf_transform_output.transformed_metadata.schema,
+    )
+
+
+def raw_movie_spec(tf_transform_output: tft.TFTransformOutput) -> dict[str, tf.io.FixedLenFeature]:
+    spec = tf_transform_output.raw_feature_spec()
+    return {k: v for k, v in spec.items() if k in F.MOVIE_FEATURES + F.ENRICHMENT_FEATURES}
+
+
+def catalogue_dataset(
+    catalogue_uri: str, tf_transform_output: tft.TFTransformOutput, batch_size: int = 1024
+) -> tf.data.Dataset:
+    """Every movie once: transformed movie features plus ``movie_id_raw`` (the raw id)."""
+    path = os.path.join(catalogue_uri, CATALOGUE_FILE)
+    spec = raw_movie_spec(tf_transform_output)
+    layer = tf_transform_output.transform_features_layer()
+
+    def transform(serialized: tf.Tensor) -> dict[str, tf.Tensor]:
+        raw = tf.io.parse_example(serialized, spec)
+        transformed = layer(raw)
+        transformed[MOVIE_ID_KEY] = tf.reshape(raw[F.MOVIE_ID], [-1])
+        return transformed
+
+    return tf.data.TFRecordDataset(path, compression_type="GZIP").batch(batch_size).map(transform)

@@ -1,0 +1,145 @@
+"""Exports a trained model as a SavedModel with named signatures on raw features.
+
+Every signature embeds the Transform graph (raw features in), and the movie catalogue's candidate
+embeddings (retrieval index; movie lookup for ranking by id). See serving/contract.py for names.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_recommenders as tfrs
+import tensorflow_transform as tft
+
+from serving import contract as C
+from trainer.config import ModelConfig
+from trainer.data import MOVIE_ID_KEY
+from trainer.models import MovieModel
+from transform import features as F
+
+_DTYPES = {"string": tf.string, "int64": tf.int64, "float": tf.float32}
+
+
+def candidate_embeddings(model: MovieModel, catalogue: tf.data.Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """(movie ids, candidate embeddings) for every movie of the catalogue."""
+    ids, vectors = [], []
+    for batch in catalogue:
+        ids.append(batch[MOVIE_ID_KEY].numpy())
+        vectors.append(model.candidate_tower(batch).numpy())
+    return np.concatenate(ids), np.concatenate(vectors).astype(np.float32)
+
+
+class ServingModule(tf.Module):
+    """What is saved: the model, the Transform layer, the catalogue and the signatures."""
+
+    def __init__(
+        self,
+        model: MovieModel,
+        tf_transform_output: tft.TFTransformOutput,
+        config: ModelConfig,
+        movie_ids: np.ndarray,
+        embeddings: np.ndarray,
+    ) -> None:
+        super().__init__()
+        # Only the towers and the rating head are saved (not the training tasks and their metrics).
+        self.query_tower = model.query_tower
+        self.candidate_tower = model.candidate_tower
+        self.rating_head = model.rating if config.has_rating else None
+        self.config = config
+        self.tft_layer = tf_transform_output.transform_features_layer()
+        spec = dict(tf_transform_output.raw_feature_spec())
+        spec.pop(F.USER_RATING, None)
+        self._raw_spec = spec
+        self.movie_ids = tf.constant(movie_ids)
+        self.embeddings = tf.Variable(embeddings, trainable=False, name="candidate_embeddings")
+        self.movie_rows = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(self.movie_ids, tf.range(len(movie_ids), dtype=tf.int64)), -1
+        )
+        self.index = None
+        if config.has_retrieval:
+            k = min(config.top_k, len(movie_ids))
+            if config.use_scann:
+                self.index = tfrs.layers.factorized_top_k.ScaNN(self.query_tower, k=k)
+            else:
+                self.index = tfrs.layers.factorized_top_k.BruteForce(self.query_tower, k=k)
+            self.index.index(tf.constant(embeddings), tf.constant(movie_ids))
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _transform_user(self, inputs: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+        raw = {name: tf.reshape(inputs[name], [-1, 1]) for name in C.USER_INPUTS}
+        return self.tft_layer(raw)
+
+    def _retrieve(self, transformed: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+        scores, ids = self.index(transformed)
+        return {C.MOVIE_IDS: ids, C.SCORES: scores}
+
+    def _rate_by_id(self, transformed: dict[str, tf.Tensor], movie_id: tf.Tensor) -> tf.Tensor:
+        rows = self.movie_rows.lookup(movie_id)
+        check = tf.debugging.assert_non_negative(rows, message="unknown movie_id: not in the model's catalogue")
+        with tf.control_dependencies([check]):
+            candidate = tf.gather(self.embeddings, rows)
+        return self._rating(self.query_tower(transformed), candidate)
+
+    def _rating(self, query: tf.Tensor, candidate: tf.Tensor) -> tf.Tensor:
+        return tf.squeeze(self.rating_head(tf.concat([query, candidate], axis=1)), axis=1)
+
+    def _from_examples(self, examples: tf.Tensor) -> dict[str, tf.Tensor]:
+        raw = tf.io.parse_example(examples, self._raw_spec)
+        transformed = self.tft_layer(raw)
+        out: dict[str, tf.Tensor] = {}
+        if self.config.has_retrieval:
+            out.update(self._retrieve(transformed))
+        if self.config.has_rating:
+            out[C.PREDICTED_RATING] = self._rating(self.query_tower(transformed), self.candidate_tower(transformed))
+        return out
+
+    # -- signatures ----------------------------------------------------------------------------
+    def signatures(self) -> dict[str, tf.types.experimental.ConcreteFunction]:
+        user_spec = {n: tf.TensorSpec([None], _DTYPES[t], name=n) for n, t in C.USER_INPUTS.items()}
+        movie_spec = {n: tf.TensorSpec([None], _DTYPES[t], name=n) for n, t in C.MOVIE_INPUTS.items()}
+        examples_spec = tf.TensorSpec([None], tf.string, name=C.EXAMPLES_INPUT)
+
+        @tf.function(input_signature=[examples_spec])
+        def tf_example(examples):
+            return self._from_examples(examples)
+
+        @tf.function(input_signature=[examples_spec])
+        def transform_features(examples):
+            return self.tft_layer(tf.io.parse_example(examples, self._raw_spec))
+
+        @tf.function(input_signature=[{**user_spec, **movie_spec}])
+        def rank(inputs):
+            rating = self._rate_by_id(self._transform_user(inputs), inputs[F.MOVIE_ID])
+            return {C.PREDICTED_RATING: rating}
+
+        result = {
+            C.TF_EXAMPLE: tf_example.get_concrete_function(),
+            C.TRANSFORM_FEATURES: transform_features.get_concrete_function(),
+        }
+        if self.config.has_retrieval:
+
+            @tf.function(input_signature=[user_spec])
+            def retrieve(inputs):
+                return self._retrieve(self._transform_user(inputs))
+
+            result[C.SERVING_DEFAULT] = retrieve.get_concrete_function()
+            if self.config.has_rating:
+                result[C.RANK] = rank.get_concrete_function()
+        else:
+            result[C.SERVING_DEFAULT] = rank.get_concrete_function()
+        return result
+
+
+def export(
+    model: MovieModel,
+    tf_transform_output: tft.TFTransformOutput,
+    catalogue: tf.data.Dataset,
+    config: ModelConfig,
+    output_dir: str,
+) -> ServingModule:
+    """Save the serving SavedModel to ``output_dir``; returns the module (for tests)."""
+    ids, embeddings = candidate_embeddings(model, catalogue)
+    module = ServingModule(model, tf_transform_output, config, ids, embeddings)
+    options = tf.saved_model.SaveOptions(namespace_whitelist=["Scann"]) if config.use_scann else None
+    tf.saved_model.save(module, output_dir, signatures=module.signatures(), options=options)
+    return module

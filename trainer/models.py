@@ -1,0 +1,68 @@
+"""The three TFRS models: two-tower retrieval, deep ranking, and the multi-task joint model.
+
+One class, composed from the towers and tasks the configuration asks for: retrieval uses the
+towers and a Retrieval task; ranking feeds both towers' outputs to a rating head with a Ranking
+task; multitask shares the towers between both tasks with configurable loss weights.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+import tensorflow_recommenders as tfrs
+
+from trainer.config import ModelConfig
+from trainer.towers import CandidateTower, QueryTower, rating_head
+from transform import features as F
+
+
+class MovieModel(tfrs.Model):
+    def __init__(self, config: ModelConfig, sizes: dict[str, int], candidates: tf.data.Dataset | None = None) -> None:
+        super().__init__()
+        self.config = config
+        self.query_tower = QueryTower(sizes, config.embedding_dim, config.tower_layers)
+        self.candidate_tower = CandidateTower(sizes, config.embedding_dim, config.tower_layers)
+        self.retrieval_task: tfrs.tasks.Retrieval | None = None
+        self.rating_task: tfrs.tasks.Ranking | None = None
+        if config.has_retrieval:
+            metrics = None
+            if candidates is not None:
+                metrics = tfrs.metrics.FactorizedTopK(
+                    candidates=candidates.map(lambda f: self.candidate_tower(f)),
+                    ks=(1, 5, 10, 50, 100),
+                )
+            self.retrieval_task = tfrs.tasks.Retrieval(metrics=metrics)
+        if config.has_rating:
+            self.rating = rating_head(config.rating_layers, config.dropout, config.max_norm)
+            self.rating_task = tfrs.tasks.Ranking(
+                loss=tf.keras.losses.MeanSquaredError(),
+                metrics=[tf.keras.metrics.RootMeanSquaredError(name="rmse")],
+            )
+
+    def predict_rating(self, query: tf.Tensor, candidate: tf.Tensor) -> tf.Tensor:
+        return tf.squeeze(self.rating(tf.concat([query, candidate], axis=1)), axis=1)
+
+    def call(self, features: dict[str, tf.Tensor], training: bool = False) -> dict[str, tf.Tensor]:
+        query = self.query_tower(features)
+        candidate = self.candidate_tower(features)
+        out = {"query": query, "candidate": candidate}
+        if self.config.has_rating:
+            out["rating"] = self.predict_rating(query, candidate)
+        return out
+
+    def compute_loss(self, features: dict[str, tf.Tensor], training: bool = False) -> tf.Tensor:
+        out = self(features, training=training)
+        loss = tf.constant(0.0)
+        if self.retrieval_task is not None:
+            # Top-K metrics over the whole catalogue are costly: only at evaluation.
+            retrieval = self.retrieval_task(out["query"], out["candidate"], compute_metrics=not training)
+            loss += self.config.retrieval_weight * retrieval
+        if self.rating_task is not None:
+            rating = self.rating_task(labels=features[F.USER_RATING], predictions=out["rating"])
+            loss += self.config.rating_weight * rating
+        return loss
+
+
+def make_optimizer(config: ModelConfig) -> tf.keras.optimizers.Optimizer:
+    if config.optimizer == "adam":
+        return tf.keras.optimizers.Adam(config.learning_rate)
+    return tf.keras.optimizers.Adagrad(config.learning_rate)

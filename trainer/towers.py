@@ -1,0 +1,106 @@
+"""Small composable Keras layers: the query (user + context) tower and the candidate (movie) tower."""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from transform import features as F
+
+X = F.transformed_name
+
+
+def vocab_sizes(tf_transform_output) -> dict[str, int]:
+    """Embedding table sizes (vocabulary + OOV buckets) for every vocabulary feature."""
+    sizes = {name: tf_transform_output.vocabulary_size_by_name(name) + F.OOV_BUCKETS for name in F.VOCAB_FEATURES}
+    sizes[F.TITLE_VOCAB] = tf_transform_output.vocabulary_size_by_name(F.TITLE_VOCAB) + F.OOV_BUCKETS + 1
+    return sizes
+
+
+def _mlp(layers: tuple[int, ...], output_dim: int, name: str) -> tf.keras.Sequential:
+    model = tf.keras.Sequential(name=name)
+    for units in layers:
+        model.add(tf.keras.layers.Dense(units, activation="relu"))
+    model.add(tf.keras.layers.Dense(output_dim))
+    return model
+
+
+class QueryTower(tf.keras.Model):
+    """User id, demographics and time -> a query embedding."""
+
+    def __init__(self, sizes: dict[str, int], embedding_dim: int, layers: tuple[int, ...]) -> None:
+        super().__init__(name="query_tower")
+        d = embedding_dim
+        self.user_id = tf.keras.layers.Embedding(sizes[F.USER_ID], d)
+        self.gender = tf.keras.layers.Embedding(sizes[F.USER_GENDER], 4)
+        self.zip_code = tf.keras.layers.Embedding(sizes[F.USER_ZIP_CODE], max(8, d // 4))
+        self.age = tf.keras.layers.Embedding(F.NUM_AGE_BUCKETS, 8)
+        self.occupation = tf.keras.layers.Embedding(F.NUM_OCCUPATIONS, 8)
+        self.mlp = _mlp(layers, d, "query_mlp")
+
+    def call(self, features: dict[str, tf.Tensor]) -> tf.Tensor:
+        x = tf.concat(
+            [
+                self.user_id(features[X(F.USER_ID)]),
+                self.gender(features[X(F.USER_GENDER)]),
+                self.zip_code(features[X(F.USER_ZIP_CODE)]),
+                self.age(features[F.AGE_INDEX]),
+                self.occupation(features[X(F.USER_OCCUPATION_LABEL)]),
+                tf.reshape(features[X(F.TIMESTAMP)], [-1, 1]),
+            ],
+            axis=1,
+        )
+        return self.mlp(x)
+
+
+class TitleEncoder(tf.keras.layers.Layer):
+    """Padded title token ids (0 = padding) -> the mean of their embeddings."""
+
+    def __init__(self, vocab_size: int, dim: int) -> None:
+        super().__init__(name="title_encoder")
+        self.embedding = tf.keras.layers.Embedding(vocab_size, dim, mask_zero=True)
+        self.pool = tf.keras.layers.GlobalAveragePooling1D()
+
+    def call(self, tokens: tf.Tensor) -> tf.Tensor:
+        embedded = self.embedding(tokens)
+        return self.pool(embedded, mask=self.embedding.compute_mask(tokens))
+
+
+class CandidateTower(tf.keras.Model):
+    """Movie id, title, genres, year, director, star, cast and crew -> a candidate embedding."""
+
+    def __init__(self, sizes: dict[str, int], embedding_dim: int, layers: tuple[int, ...]) -> None:
+        super().__init__(name="candidate_tower")
+        d = embedding_dim
+        self.movie_id = tf.keras.layers.Embedding(sizes[F.MOVIE_ID], d)
+        self.title = TitleEncoder(sizes[F.TITLE_VOCAB], max(8, d // 2))
+        self.director = tf.keras.layers.Embedding(sizes[F.DIRECTOR], max(8, d // 4))
+        self.star = tf.keras.layers.Embedding(sizes[F.STAR], max(8, d // 4))
+        self.genres = tf.keras.layers.Dense(max(8, d // 4), use_bias=False)
+        self.mlp = _mlp(layers, d, "candidate_mlp")
+
+    def call(self, features: dict[str, tf.Tensor]) -> tf.Tensor:
+        numeric = tf.stack([features[name] for name in F.CANDIDATE_NUMERIC], axis=1)
+        x = tf.concat(
+            [
+                self.movie_id(features[X(F.MOVIE_ID)]),
+                self.title(features[F.TITLE_TOKENS]),
+                self.director(features[X(F.DIRECTOR)]),
+                self.star(features[X(F.STAR)]),
+                self.genres(features[X(F.MOVIE_GENRES)]),
+                numeric,
+            ],
+            axis=1,
+        )
+        return self.mlp(x)
+
+
+def rating_head(layers: tuple[int, ...], dropout: float, max_norm: float) -> tf.keras.Sequential:
+    """Dense layers with dropout and a max-norm constraint, ending in one predicted rating."""
+    constraint = tf.keras.constraints.MaxNorm(max_norm) if max_norm > 0 else None
+    model = tf.keras.Sequential(name="rating_head")
+    for units in layers:
+        model.add(tf.keras.layers.Dense(units, activation="relu", kernel_constraint=constraint))
+        if dropout > 0:
+            model.add(tf.keras.layers.Dropout(dropout))
+    model.add(tf.keras.layers.Dense(1))
+    return model
