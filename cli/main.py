@@ -66,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="go on past ExampleValidator even when it found anomalies",
     )
     run.add_argument("--no-cache", action="store_true", help="rerun every component")
+    run.add_argument(
+        "--models",
+        default="retrieval,ranking,multitask",
+        help="comma-separated models to train, or 'none' for the data half only (default: %(default)s)",
+    )
     schema_group = run.add_mutually_exclusive_group()
     schema_group.add_argument("--schema", default=str(CURATED_SCHEMA_PATH), help="curated schema to validate against")
     schema_group.add_argument("--infer-schema", action="store_true", help="validate against the inferred schema")
@@ -78,6 +83,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_work_dir(freeze)
     freeze.add_argument("--output", default=str(CURATED_SCHEMA_PATH.parent / "inferred.pbtxt"))
     freeze.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    compile_ = sub.add_parser("compile", help="compile the pipeline for Kubeflow Pipelines (KFP v2 JSON)")
+    compile_.add_argument("--target", choices=["kubeflow"], default="kubeflow")
+    compile_.add_argument("--output", default="pipeline.json")
+    compile_.add_argument("--image", default=None, help="container image built from deploy/Dockerfile")
+    compile_.add_argument(
+        "--pipeline-root",
+        default="gs://YOUR_BUCKET/movierec",
+        help="where the cluster keeps outputs (default: %(default)s)",
+    )
+    compile_.add_argument(
+        "--data-dir",
+        default="gs://YOUR_BUCKET/movielens/ml-1m",
+        help="default of the data-dir runtime parameter (default: %(default)s)",
+    )
+    compile_.add_argument("--models", default="retrieval,ranking,multitask")
 
     anomalies = sub.add_parser("anomalies", help="the latest run's anomalies; exit 1 when there are any")
     _add_work_dir(anomalies)
@@ -125,7 +146,22 @@ def config_from_args(args: argparse.Namespace) -> PipelineConfig:
         schema_path=None if args.infer_schema else args.schema,
         halt_on_anomalies=not args.no_halt_on_anomalies,
         enable_cache=not args.no_cache,
+        models=select_models(args.models),
     )
+
+
+def select_models(names: str) -> tuple:
+    """'retrieval,ranking' -> their default ModelConfigs; 'none' -> no model."""
+    from pipeline.config import default_models
+
+    if names.strip().lower() == "none":
+        return ()
+    defaults = {m.kind: m for m in default_models()}
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
+    unknown = [n for n in wanted if n not in defaults]
+    if unknown:
+        raise SystemExit(f"movierec run: unknown model(s) {', '.join(unknown)}; choose from {', '.join(defaults)}")
+    return tuple(defaults[n] for n in wanted)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -144,6 +180,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         failure, result = exc, None
     written = views.write_views(config.metadata_path, config.views_dir, config.curated_schema)
     print(report.outputs_table(config, written))
+    if config.models:
+        print()
+        print(report.models_table(config))
     if failure is not None:
         print(f"\nmovierec run: {failure}", file=sys.stderr)
         return 1
@@ -209,12 +248,24 @@ def cmd_anomalies(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_compile(args: argparse.Namespace) -> int:
+    from pipeline import kubeflow_runner
+
+    config = kubeflow_runner.default_kubeflow_config(args.pipeline_root, args.data_dir).replace(
+        models=select_models(args.models)
+    )
+    path = kubeflow_runner.compile_pipeline(config, args.output, image=args.image or kubeflow_runner.DEFAULT_IMAGE)
+    print(f"wrote the Kubeflow Pipelines v2 spec to {path}")
+    return 0
+
+
 COMMANDS = {
     "generate": cmd_generate,
     "download": cmd_download,
     "run": cmd_run,
     "schema": cmd_schema,
     "anomalies": cmd_anomalies,
+    "compile": cmd_compile,
 }
 
 

@@ -12,6 +12,8 @@ import os
 from pathlib import Path
 from typing import Literal
 
+from trainer.config import ModelConfig
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CURATED_SCHEMA_PATH = REPO_ROOT / "schema" / "schema.pbtxt"
 DEFAULT_WORK_DIR = Path(os.environ.get("MOVIEREC_WORK_DIR", "work"))
@@ -51,6 +53,25 @@ class DataConfig:
             raise ValueError(f"on_bad_line must be 'error' or 'skip', not {self.on_bad_line!r}")
 
 
+def default_models() -> tuple[ModelConfig, ...]:
+    """The models `movierec run` trains by default (sized for the synthetic sample)."""
+    return (
+        ModelConfig(kind="retrieval", epochs=8, batch_size=512, optimizer="adam", learning_rate=0.005),
+        ModelConfig(kind="ranking", epochs=5, batch_size=1024, optimizer="adam", learning_rate=0.001),
+        ModelConfig(kind="multitask", epochs=8, batch_size=512, optimizer="adam", learning_rate=0.005),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Thresholds:
+    """What a model must reach to be blessed (and pushed)."""
+
+    max_rmse: float = 1.2  # ranking (TFMA, on MSE) and the multitask rating head
+    max_rmse_increase: float = 0.02  # ranking: RMSE may not grow more than this over the blessed model
+    min_lift_over_popularity: float = 0.0  # retrieval: top-100 accuracy must beat popularity by this share
+    max_accuracy_drop: float = 0.01  # retrieval: top-100 accuracy may not fall more than this
+
+
 @dataclasses.dataclass(frozen=True)
 class PipelineConfig:
     """Everything a pipeline run needs; paths derive from ``work_dir``."""
@@ -61,7 +82,12 @@ class PipelineConfig:
     # The curated schema to import; None (or a missing file) falls back to the inferred one.
     schema_path: str | None = str(CURATED_SCHEMA_PATH)
     halt_on_anomalies: bool = True
+    # Which models to train (one Trainer -> Evaluator -> Pusher per model); empty: the data half only.
+    models: tuple[ModelConfig, ...] = dataclasses.field(default_factory=default_models)
+    thresholds: Thresholds = Thresholds()
     enable_cache: bool = True
+    # Where this repository lives where components run (the container image: /pipeline); None: here.
+    runtime_repo_root: str | None = None
     beam_args: tuple[str, ...] = ("--direct_running_mode=in_memory", "--direct_num_workers=1")
 
     @property
@@ -90,6 +116,13 @@ class PipelineConfig:
         if self.schema_path and os.path.exists(self.schema_path):
             return self.schema_path
         return None
+
+    def runtime_path(self, path: str) -> str:
+        """A file of this repository as components see it (mapped into the image when configured)."""
+        absolute = os.path.abspath(path)
+        if self.runtime_repo_root and absolute.startswith(str(REPO_ROOT) + os.sep):
+            return os.path.join(self.runtime_repo_root, os.path.relpath(absolute, REPO_ROOT))
+        return absolute
 
     def replace(self, **changes: object) -> PipelineConfig:
         return dataclasses.replace(self, **changes)

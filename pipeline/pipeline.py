@@ -10,6 +10,7 @@ from components.anomaly_gate.component import AnomalyGate
 from components.movielens_example_gen.component import MovieLensExampleGen
 from pipeline.config import PipelineConfig
 from pipeline.fingerprint import fingerprint
+from pipeline.model_components import model_components
 from pipeline.pipeline_ids import (
     ANOMALY_GATE,
     EXAMPLE_GEN,
@@ -33,8 +34,12 @@ def data_dir_of(config: PipelineConfig) -> str:
 
 def create_components(config: PipelineConfig) -> list:
     """The data half: ExampleGen -> StatisticsGen -> SchemaGen -> ExampleValidator -> gate."""
-    data_dir = _absolute(data_dir_of(config))
+    data_dir = data_dir_of(config)
     enrichment_dir = _absolute(config.data.enrichment_dir) if config.data.enrichment_dir else None
+    fingerprint_value = None
+    if isinstance(data_dir, str):  # not a runtime parameter (Kubeflow)
+        data_dir = _absolute(data_dir)
+        fingerprint_value = fingerprint(data_dir, enrichment_dir)
     example_gen = MovieLensExampleGen(
         data_dir=data_dir,
         enrichment_dir=enrichment_dir,
@@ -42,7 +47,7 @@ def create_components(config: PipelineConfig) -> list:
         eval_fraction=config.data.eval_fraction,
         seed=config.data.seed,
         on_bad_line=config.data.on_bad_line,
-        input_fingerprint=fingerprint(data_dir, enrichment_dir),
+        input_fingerprint=fingerprint_value,
     ).with_id(EXAMPLE_GEN)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"]).with_id(STATISTICS_GEN)
     # The inferred schema is always computed (for review and `movierec schema freeze`).
@@ -52,7 +57,7 @@ def create_components(config: PipelineConfig) -> list:
     components = [example_gen, statistics_gen, schema_gen]
     schema = schema_gen.outputs["schema"]
     if config.curated_schema:
-        import_schema = tfx.components.ImportSchemaGen(schema_file=os.path.abspath(config.curated_schema)).with_id(
+        import_schema = tfx.components.ImportSchemaGen(schema_file=config.runtime_path(config.curated_schema)).with_id(
             IMPORT_SCHEMA_GEN
         )
         components.append(import_schema)
@@ -71,6 +76,10 @@ def create_components(config: PipelineConfig) -> list:
     ).with_id(TRANSFORM)
     transform.add_upstream_node(gate)  # nothing is trained on data that failed validation
     components.append(transform)
+    for model in config.models:
+        components += model_components(
+            config, model, example_gen.outputs["examples"], transform, example_gen.outputs["catalogue"]
+        )
     return components
 
 

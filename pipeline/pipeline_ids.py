@@ -7,3 +7,19 @@ IMPORT_SCHEMA_GEN = "ImportSchemaGen"
 EXAMPLE_VALIDATOR = "ExampleValidator"
 ANOMALY_GATE = "AnomalyGate"
 TRANSFORM = "Transform"
+
+
+def trainer_id(kind: str) -> str:
+    return f"{kind.capitalize()}Trainer"
+
+
+def evaluator_id(kind: str) -> str:
+    return f"{kind.capitalize()}Evaluator"
+
+
+def pusher_id(kind: str) -> str:
+    return f"{kind.capitalize()}Pusher"
+
+
+def resolver_id(kind: str) -> str:
+    return f"{kind.capitalize()}LatestBlessedModel"

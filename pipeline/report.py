@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import os
 
 from pipeline import outputs
@@ -57,3 +59,64 @@ def outputs_table(config: PipelineConfig, views: dict[str, str]) -> str:
         add(f"{name} view (HTML)", path)
     add("ML Metadata (SQLite)", os.path.abspath(md))
     return render(rows)
+
+
+def model_metrics(metadata_path: str, kind: str) -> dict[str, float]:
+    """The latest evaluation of a model: TFMA's (ranking, RMSE derived from MSE) or TopKEvaluator's."""
+    from pipeline.pipeline_ids import evaluator_id
+
+    evaluation = outputs.latest_artifact(metadata_path, "ModelEvaluation", evaluator_id(kind))
+    if evaluation is None:
+        return {}
+    metrics_file = os.path.join(evaluation.uri, "metrics.json")
+    if os.path.exists(metrics_file):
+        with open(metrics_file) as f:
+            return json.load(f)
+    import tensorflow_model_analysis as tfma
+
+    result: dict[str, float] = {}
+    for per_slice in tfma.load_metrics(evaluation.uri):
+        if len(per_slice.slice_key.single_slice_keys) == 0:  # the overall slice
+            for entry in per_slice.metric_keys_and_values:
+                result[entry.key.name] = entry.value.double_value.value
+    if "mean_squared_error" in result:
+        result["rmse"] = math.sqrt(result["mean_squared_error"])
+    return result
+
+
+def models_table(config: PipelineConfig) -> str:
+    """One row per configured model: key metrics, blessed or not (and why), where it was pushed."""
+    from pipeline.pipeline_ids import evaluator_id, pusher_id
+
+    rows = []
+    for model in config.models:
+        metrics = model_metrics(config.metadata_path, model.kind)
+        blessing = outputs.latest_artifact(config.metadata_path, "ModelBlessing", evaluator_id(model.kind))
+        pushed = outputs.latest_artifact(config.metadata_path, "PushedModel", pusher_id(model.kind))
+        shown = []
+        for key, label in (
+            ("top_k_accuracy@10", "top-10"),
+            ("top_k_accuracy@100", "top-100"),
+            ("popularity_accuracy@100", "popularity top-100"),
+            ("recall@100", "recall@100"),
+            ("rmse", "RMSE"),
+            ("mean_absolute_error", "MAE"),
+        ):
+            if key in metrics:
+                shown.append(f"{label} {metrics[key]:.4f}")
+        if blessing is None:
+            verdict = "not evaluated"
+        elif blessing.properties.get("blessed"):
+            verdict = "blessed"
+        else:
+            verdict = str(blessing.properties.get("blessing_message") or "not blessed")
+        where = pushed.properties.get("pushed_destination") if pushed and pushed.properties.get("pushed") else ""
+        rows.append(
+            {
+                "model": model.kind,
+                "metrics": ", ".join(shown) or "-",
+                "blessing": verdict,
+                "pushed to": where or "(not pushed)",
+            }
+        )
+    return render(rows) if rows else "(no models configured)"

@@ -26,6 +26,7 @@ class ModelConfig:
     retrieval_weight: float = 1.0  # multitask loss weights
     rating_weight: float = 1.0
     top_k: int = 100  # candidates returned by the exported retrieval signature
+    logq_correction: bool = True  # correct the in-batch softmax for movie popularity (sampling bias)
     use_scann: bool = False  # ScaNN index instead of brute force (needs ScaNN ops where it is served)
     seed: int = 42
 

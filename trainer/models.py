@@ -7,6 +7,7 @@ task; multitask shares the towers between both tasks with configurable loss weig
 
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_recommenders as tfrs
 
@@ -16,9 +17,19 @@ from transform import features as F
 
 
 class MovieModel(tfrs.Model):
-    def __init__(self, config: ModelConfig, sizes: dict[str, int], candidates: tf.data.Dataset | None = None) -> None:
+    def __init__(
+        self,
+        config: ModelConfig,
+        sizes: dict[str, int],
+        candidates: tf.data.Dataset | None = None,
+        movie_frequency: np.ndarray | None = None,
+    ) -> None:
         super().__init__()
         self.config = config
+        # logQ correction of the in-batch softmax: P(movie appears in a batch) ~ its share of ratings.
+        self._sampling_probability = None
+        if config.logq_correction and movie_frequency is not None:
+            self._sampling_probability = tf.constant(movie_frequency / movie_frequency.sum(), tf.float32)
         self.query_tower = QueryTower(sizes, config.embedding_dim, config.tower_layers)
         self.candidate_tower = CandidateTower(sizes, config.embedding_dim, config.tower_layers)
         self.retrieval_task: tfrs.tasks.Retrieval | None = None
@@ -54,7 +65,15 @@ class MovieModel(tfrs.Model):
         loss = tf.constant(0.0)
         if self.retrieval_task is not None:
             # Top-K metrics over the whole catalogue are costly: only at evaluation.
-            retrieval = self.retrieval_task(out["query"], out["candidate"], compute_metrics=not training)
+            probability = None
+            if self._sampling_probability is not None:
+                probability = tf.gather(self._sampling_probability, features[F.transformed_name(F.MOVIE_ID)])
+            retrieval = self.retrieval_task(
+                out["query"],
+                out["candidate"],
+                candidate_sampling_probability=probability,
+                compute_metrics=not training,
+            )
             loss += self.config.retrieval_weight * retrieval
         if self.rating_task is not None:
             rating = self.rating_task(labels=features[F.USER_RATING], predictions=out["rating"])
@@ -66,3 +85,11 @@ def make_optimizer(config: ModelConfig) -> tf.keras.optimizers.Optimizer:
     if config.optimizer == "adam":
         return tf.keras.optimizers.Adam(config.learning_rate)
     return tf.keras.optimizers.Adagrad(config.learning_rate)
+
+
+def movie_frequency(dataset: tf.data.Dataset, vocab_size: int) -> np.ndarray:
+    """How often each movie index occurs in the (transformed) training data, one pass."""
+    counts = np.zeros(vocab_size, dtype=np.float64)
+    for batch in dataset:
+        np.add.at(counts, batch[F.transformed_name(F.MOVIE_ID)].numpy(), 1.0)
+    return np.maximum(counts, 1.0)

@@ -14,8 +14,9 @@ from tfx.components.trainer.fn_args_utils import FnArgs
 from trainer.config import ModelConfig
 from trainer.data import catalogue_dataset, input_fn
 from trainer.export import export
-from trainer.models import MovieModel, make_optimizer
+from trainer.models import MovieModel, make_optimizer, movie_frequency
 from trainer.towers import vocab_sizes
+from transform import features as F
 
 MODEL_CONFIG_KEY = "model"
 CATALOGUE_URI_KEY = "catalogue_uri"
@@ -48,7 +49,9 @@ def train(config: ModelConfig, fn_args: FnArgs) -> tuple[MovieModel, dict]:
     train_ds = input_fn(fn_args.train_files, fn_args.data_accessor, tft_output, config.batch_size, seed=config.seed)
     eval_ds = input_fn(fn_args.eval_files, fn_args.data_accessor, tft_output, config.batch_size, shuffle=False)
     catalogue = catalogue_dataset(fn_args.custom_config[CATALOGUE_URI_KEY], tft_output).cache()
-    model = MovieModel(config, vocab_sizes(tft_output), candidates=catalogue if config.has_retrieval else None)
+    sizes = vocab_sizes(tft_output)
+    frequency = movie_frequency(train_ds, sizes[F.MOVIE_ID]) if config.has_retrieval else None
+    model = MovieModel(config, sizes, candidates=catalogue if config.has_retrieval else None, movie_frequency=frequency)
     model.compile(optimizer=make_optimizer(config))
     progress = EpochProgress(config.kind, config.epochs)
     callbacks = [progress, tf.keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir, update_freq="epoch")]

@@ -208,7 +208,7 @@ def generate(output: str | os.PathLike[str], spec: SyntheticSpec = SyntheticSpec
     movie_bias = rng.normal(0, 0.3, size=n_m) + 0.15 * popularity
     years = rng.randint(1930, 2001, size=n_m)
 
-    affinity = 16.0 * (taste @ genre_matrix.T) + 0.35 * (user_vec @ movie_vec.T)  # (users, movies)
+    affinity = 8.0 * (taste @ genre_matrix.T) + 1.0 * (user_vec @ movie_vec.T)  # (users, movies)
     # How many ratings each user gives (at least 5, at most half the catalogue).
     cap = n_m // 2
     counts = 5 + rng.multinomial(spec.ratings - 5 * n_u, activity / activity.sum())
@@ -218,7 +218,7 @@ def generate(output: str | os.PathLike[str], spec: SyntheticSpec = SyntheticSpec
         room = (cap - counts).astype(float)
         counts += rng.multinomial(excess, room / room.sum())
 
-    logits = 1.2 * popularity[None, :] + 1.0 * affinity
+    logits = 0.5 * popularity[None, :] + 1.0 * affinity
     gumbel = -np.log(-np.log(rng.uniform(1e-12, 1.0, size=logits.shape)))
     scores = logits + gumbel
     rating_rows: list[tuple[int, int, int, int]] = []

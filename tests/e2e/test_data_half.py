@@ -36,7 +36,7 @@ def _num_examples(stats_uri: str, split: str) -> int:
 
 def test_clean_data_runs_through_validation(data, tmp_path, capsys):
     work = tmp_path / "work"
-    assert main(["run", "--data-dir", str(data), "--work-dir", str(work)]) == 0
+    assert main(["run", "--data-dir", str(data), "--work-dir", str(work), "--models", "none"]) == 0
     out = capsys.readouterr()
     for component in (
         "MovieLensExampleGen",
@@ -76,7 +76,7 @@ def test_clean_data_runs_through_validation(data, tmp_path, capsys):
     assert main(["schema", "freeze", "--work-dir", str(work), "--output", str(frozen)]) == 2  # no overwrite
 
     # A second run on unchanged data reuses every cached output.
-    assert main(["run", "--data-dir", str(data), "--work-dir", str(work)]) == 0
+    assert main(["run", "--data-dir", str(data), "--work-dir", str(work), "--models", "none"]) == 0
     err = capsys.readouterr().err
     assert err.count("(cached)") >= 5, err
     assert outputs.latest_artifact(md, "Examples", EXAMPLE_GEN).id == examples.id
@@ -93,7 +93,7 @@ def test_corrupted_ratings_stop_the_pipeline_with_a_named_anomaly(data, tmp_path
     os.utime(bad / "ratings.dat")
 
     work = tmp_path / "work"
-    assert main(["run", "--data-dir", str(bad), "--work-dir", str(work)]) == 1
+    assert main(["run", "--data-dir", str(bad), "--work-dir", str(work), "--models", "none"]) == 1
     err = capsys.readouterr().err
     assert "AnomalyGate failed" in err
     assert "user_rating" in err and "anomal" in err
@@ -106,6 +106,9 @@ def test_corrupted_ratings_stop_the_pipeline_with_a_named_anomaly(data, tmp_path
     assert outputs.latest_artifact(config.metadata_path, "Examples", EXAMPLE_GEN) is not None
 
     # The same data passes with --no-halt-on-anomalies (anomalies still recorded).
-    assert main(["run", "--data-dir", str(bad), "--work-dir", str(work), "--no-halt-on-anomalies"]) == 0
+    assert (
+        main(["run", "--data-dir", str(bad), "--work-dir", str(work), "--no-halt-on-anomalies", "--models", "none"])
+        == 0
+    )
     capsys.readouterr()
     assert main(["anomalies", "--work-dir", str(work)]) == 1

@@ -1,0 +1,101 @@
+"""Per-model components: Trainer -> (TFMA | top-K) Evaluator with a blessed-model baseline -> Pusher."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import tensorflow_model_analysis as tfma
+from google.protobuf import wrappers_pb2
+from tfx import v1 as tfx
+from tfx.types import standard_artifacts
+
+from components.movie_trainer.component import MovieTrainer
+from components.topk_evaluator.component import TopKEvaluator
+from pipeline.config import PipelineConfig, Thresholds
+from pipeline.pipeline_ids import evaluator_id, pusher_id, resolver_id, trainer_id
+from serving import contract as C
+from trainer.config import ModelConfig
+from transform import features as F
+
+RUN_FN = "trainer.run.run_fn"
+
+
+def ranking_eval_config(thresholds: Thresholds) -> tfma.EvalConfig:
+    """TFMA on the tf_example signature: MSE (gated), MAE, example count. RMSE = sqrt(MSE)."""
+    mse_threshold = tfma.MetricThreshold(
+        value_threshold=tfma.GenericValueThreshold(upper_bound={"value": thresholds.max_rmse**2}),
+        change_threshold=tfma.GenericChangeThreshold(
+            direction=tfma.MetricDirection.LOWER_IS_BETTER,
+            # MSE may grow by what an RMSE growth of max_rmse_increase means near the upper bound.
+            absolute={"value": (thresholds.max_rmse + thresholds.max_rmse_increase) ** 2 - thresholds.max_rmse**2},
+        ),
+    )
+    return tfma.EvalConfig(
+        model_specs=[
+            tfma.ModelSpec(signature_name=C.TF_EXAMPLE, label_key=F.USER_RATING, prediction_key=C.PREDICTED_RATING)
+        ],
+        slicing_specs=[tfma.SlicingSpec()],
+        metrics_specs=[
+            tfma.MetricsSpec(
+                metrics=[
+                    tfma.MetricConfig(class_name="MeanSquaredError", threshold=mse_threshold),
+                    tfma.MetricConfig(class_name="MeanAbsoluteError"),
+                    tfma.MetricConfig(class_name="ExampleCount"),
+                ]
+            )
+        ],
+        options=tfma.Options(include_default_metrics=wrappers_pb2.BoolValue(value=False)),
+    )
+
+
+def model_components(config: PipelineConfig, model: ModelConfig, examples, transform, catalogue) -> list:
+    kind = model.kind
+    trainer = MovieTrainer(
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        catalogue=catalogue,
+        run_fn=RUN_FN,
+        custom_config={"model": model.to_dict()},
+    ).with_id(trainer_id(kind))
+    resolver = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(
+            type=standard_artifacts.Model, producer_component_id=trainer_id(kind), output_key="model"
+        ),
+        model_blessing=tfx.dsl.Channel(
+            type=standard_artifacts.ModelBlessing, producer_component_id=evaluator_id(kind), output_key="blessing"
+        ),
+    ).with_id(resolver_id(kind))
+    baseline = resolver.outputs["model"]
+    if model.has_retrieval:
+        evaluator = TopKEvaluator(
+            examples=examples,
+            model=trainer.outputs["model"],
+            baseline_model=baseline,
+            min_lift_over_popularity=config.thresholds.min_lift_over_popularity,
+            max_drop_from_baseline=config.thresholds.max_accuracy_drop,
+            max_rmse=config.thresholds.max_rmse if model.has_rating else None,
+        ).with_id(evaluator_id(kind))
+    else:
+        evaluator = tfx.components.Evaluator(
+            examples=examples,
+            model=trainer.outputs["model"],
+            baseline_model=baseline,
+            eval_config=ranking_eval_config(config.thresholds),
+            example_splits=["eval"],
+        ).with_id(evaluator_id(kind))
+    pusher = tfx.components.Pusher(
+        model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(
+                base_directory=os.path.join(os.path.abspath(config.serving_dir), kind)
+            )
+        ),
+    ).with_id(pusher_id(kind))
+    return [trainer, resolver, evaluator, pusher]
+
+
+def rmse_from_mse(mse: float) -> float:
+    return math.sqrt(mse) if mse >= 0 else float("nan")
