@@ -41,7 +41,8 @@ class MovieModel(tfrs.Model):
                     candidates=candidates.map(lambda f: self.candidate_tower(f)),
                     ks=(1, 5, 10, 50, 100),
                 )
-            self.retrieval_task = tfrs.tasks.Retrieval(metrics=metrics)
+            # The same movie can be several times in a batch: it is not its own negative.
+            self.retrieval_task = tfrs.tasks.Retrieval(metrics=metrics, remove_accidental_hits=True)
         if config.has_rating:
             self.rating = rating_head(config.rating_layers, config.dropout, config.max_norm)
             self.rating_task = tfrs.tasks.Ranking(
@@ -72,6 +73,7 @@ class MovieModel(tfrs.Model):
                 out["query"],
                 out["candidate"],
                 candidate_sampling_probability=probability,
+                candidate_ids=features[F.transformed_name(F.MOVIE_ID)],
                 compute_metrics=not training,
             )
             loss += self.config.retrieval_weight * retrieval

@@ -1,0 +1,67 @@
+"""A Transform output on tiny synthetic data, made once by running the pipeline up to Transform."""
+
+from __future__ import annotations
+
+import glob
+import io
+from dataclasses import dataclass
+
+import pytest
+
+from components.movielens_example_gen.synthetic import SyntheticSpec, generate
+
+
+@dataclass(frozen=True)
+class TransformedData:
+    transform_graph: str
+    transformed_examples: str
+    raw_examples: str
+    catalogue: str
+
+
+@pytest.fixture(scope="session")
+def transformed(tmp_path_factory) -> TransformedData:
+    from pipeline import local_runner
+    from pipeline.config import DataConfig, PipelineConfig
+
+    root = tmp_path_factory.mktemp("transformed")
+    generate(root / "data", SyntheticSpec(users=60, movies=40, ratings=1200, seed=3))
+    config = PipelineConfig(work_dir=str(root / "work"), data=DataConfig(data_dir=str(root / "data")), models=())
+    local_runner.run(config, stream=io.StringIO())
+    pr = config.pipeline_root
+
+    def one(pattern: str) -> str:
+        (path,) = glob.glob(f"{pr}/{pattern}")
+        return path
+
+    return TransformedData(
+        transform_graph=one("Transform/transform_graph/*"),
+        transformed_examples=one("Transform/transformed_examples/*"),
+        raw_examples=one("MovieLensExampleGen/examples/*"),
+        catalogue=one("MovieLensExampleGen/catalogue/*"),
+    )
+
+
+def fn_args(data: TransformedData, out, model: dict):
+    """The FnArgs TFX's Trainer gives run_fn, for these artifacts."""
+    from tfx.components.trainer.fn_args_utils import DataAccessor, FnArgs
+    from tfx.components.util import tfxio_utils
+    from tfx.types import standard_artifacts
+
+    examples = standard_artifacts.Examples()
+    examples.uri = data.transformed_examples
+    examples.split_names = '["train", "eval"]'
+    accessor = DataAccessor(
+        tf_dataset_factory=tfxio_utils.get_tf_dataset_factory_from_artifact([examples], []),
+        record_batch_factory=None,
+        data_view_decode_fn=None,
+    )
+    return FnArgs(
+        train_files=[f"{data.transformed_examples}/Split-train/*"],
+        eval_files=[f"{data.transformed_examples}/Split-eval/*"],
+        transform_output=data.transform_graph,
+        serving_model_dir=str(out / "serving"),
+        model_run_dir=str(out / "run"),
+        data_accessor=accessor,
+        custom_config={"model": model, "catalogue_uri": data.catalogue},
+    )
