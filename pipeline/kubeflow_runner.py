@@ -18,7 +18,6 @@ env.setup()
 DEFAULT_IMAGE = "ghcr.io/movierec/movierec-tfx:0.1.0"
 IMAGE_REPO_ROOT = "/pipeline"  # where deploy/Dockerfile puts this repository
 DATA_DIR_PARAMETER = "data-dir"
-SPLIT_PARAMETER = "split"
 
 
 def compile_pipeline(config: PipelineConfig, output: str, image: str = DEFAULT_IMAGE) -> str:
@@ -30,10 +29,9 @@ def compile_pipeline(config: PipelineConfig, output: str, image: str = DEFAULT_I
     data_dir = tfx.dsl.experimental.RuntimeParameter(
         name=DATA_DIR_PARAMETER, ptype=str, default=config.data.data_dir or ""
     )
-    split = tfx.dsl.experimental.RuntimeParameter(name=SPLIT_PARAMETER, ptype=str, default=config.data.split)
     kfp_config = dataclasses.replace(
         config,
-        data=dataclasses.replace(config.data, data_dir=data_dir, split=split),  # type: ignore[arg-type]
+        data=dataclasses.replace(config.data, data_dir=data_dir),  # type: ignore[arg-type]
     )
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
         config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(default_image=image),

@@ -23,3 +23,7 @@ def pusher_id(kind: str) -> str:
 
 def resolver_id(kind: str) -> str:
     return f"{kind.capitalize()}LatestBlessedModel"
+
+
+# ML Metadata type name of the catalogue artifact (KFP v2 needs "<namespace>.<Name>").
+CATALOGUE_TYPE = "movierec.MovieCatalogue"

@@ -9,6 +9,7 @@ import os
 from pipeline import outputs
 from pipeline.config import PipelineConfig
 from pipeline.pipeline_ids import (
+    CATALOGUE_TYPE,
     EXAMPLE_GEN,
     EXAMPLE_VALIDATOR,
     IMPORT_SCHEMA_GEN,
@@ -36,7 +37,7 @@ def outputs_table(config: PipelineConfig, views: dict[str, str]) -> str:
         )
     else:
         add("examples (tf.Example, train/eval)", None)
-    catalogue = outputs.latest_artifact(md, "MovieCatalogue", EXAMPLE_GEN)
+    catalogue = outputs.latest_artifact(md, CATALOGUE_TYPE, EXAMPLE_GEN)
     add(
         "movie catalogue",
         catalogue.uri if catalogue else None,

@@ -38,7 +38,8 @@ class MovieModel(tfrs.Model):
             metrics = None
             if candidates is not None:
                 metrics = tfrs.metrics.FactorizedTopK(
-                    candidates=candidates.map(lambda f: self.candidate_tower(f)),
+                    # identified by movie index, so that accidental hits are matched by id
+                    candidates=candidates.map(lambda f: (f[F.transformed_name(F.MOVIE_ID)], self.candidate_tower(f))),
                     ks=(1, 5, 10, 50, 100),
                 )
             # The same movie can be several times in a batch: it is not its own negative.

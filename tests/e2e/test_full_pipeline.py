@@ -1,0 +1,72 @@
+"""The whole pipeline under LocalDagRunner: models trained, gated and pushed for TF Serving."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+import tensorflow as tf
+
+from cli.main import main
+from components.movielens_example_gen.synthetic import SyntheticSpec, generate
+from pipeline import local_runner, outputs
+from pipeline.config import DataConfig, PipelineConfig
+from pipeline.pipeline_ids import evaluator_id, pusher_id
+from serving import contract as C
+from trainer.config import ModelConfig
+
+pytestmark = pytest.mark.e2e
+SPEC = SyntheticSpec(users=300, movies=150, ratings=12_000, seed=21)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("full")
+    generate(root / "data", SPEC)
+    work = root / "work"
+    code = main(["run", "--data-dir", str(root / "data"), "--work-dir", str(work), "--models", "retrieval,ranking"])
+    return root, work, code
+
+
+def _versions(work: Path, kind: str) -> list[Path]:
+    return sorted(p for p in (work / "serving" / kind).glob("*") if (p / "saved_model.pb").exists())
+
+
+def test_models_are_blessed_and_pushed_in_tf_serving_layout(run, capsys):
+    _, work, code = run
+    assert code == 0
+    for kind in ("retrieval", "ranking"):
+        versions = _versions(work, kind)
+        assert len(versions) == 1 and versions[0].name.isdigit()
+        loaded = tf.saved_model.load(str(versions[0]))
+        assert C.SERVING_DEFAULT in loaded.signatures and C.TF_EXAMPLE in loaded.signatures
+        blessing = outputs.latest_artifact(str(work / "metadata.sqlite"), "ModelBlessing", evaluator_id(kind))
+        assert blessing.properties["blessed"] == 1
+
+
+def test_retrieval_beats_the_popularity_baseline_on_planted_data(run):
+    _, work, _ = run
+    evaluation = outputs.latest_artifact(str(work / "metadata.sqlite"), "ModelEvaluation", evaluator_id("retrieval"))
+    metrics = json.loads(Path(evaluation.uri, "metrics.json").read_text())
+    assert metrics["top_k_accuracy@100"] > metrics["popularity_accuracy@100"]
+    assert metrics["top_k_accuracy@10"] > metrics["popularity_accuracy@10"]
+    assert set(metrics) >= {f"recall@{k}" for k in (1, 5, 10, 50, 100)}
+
+
+def test_a_deliberately_bad_model_is_not_blessed_or_pushed(run):
+    root, work, _ = run
+    bad = (
+        ModelConfig(kind="retrieval", epochs=1, learning_rate=0.0, optimizer="adam"),
+        ModelConfig(kind="ranking", epochs=1, learning_rate=0.0, optimizer="adam"),
+    )
+    config = PipelineConfig(work_dir=str(work), data=DataConfig(data_dir=str(root / "data")), models=bad)
+    local_runner.run(config, stream=io.StringIO())
+    md = str(work / "metadata.sqlite")
+    for kind in ("retrieval", "ranking"):
+        assert outputs.latest_artifact(md, "ModelBlessing", evaluator_id(kind)).properties["blessed"] == 0
+        assert outputs.latest_artifact(md, "PushedModel", pusher_id(kind)).properties.get("pushed", 0) == 0
+        assert len(_versions(work, kind)) == 1  # still only the good version
+    message = outputs.latest_artifact(md, "ModelBlessing", evaluator_id("retrieval")).properties["blessing_message"]
+    assert "does not beat popularity" in message or "below the blessed model" in message
