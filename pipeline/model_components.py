@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 
 import tensorflow_model_analysis as tfma
@@ -95,7 +94,3 @@ def model_components(config: PipelineConfig, model: ModelConfig, examples, trans
         ),
     ).with_id(pusher_id(kind))
     return [trainer, resolver, evaluator, pusher]
-
-
-def rmse_from_mse(mse: float) -> float:
-    return math.sqrt(mse) if mse >= 0 else float("nan")
