@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 from pathlib import Path
@@ -26,17 +27,24 @@ def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("full")
     generate(root / "data", SPEC)
     work = root / "work"
-    code = main(["run", "--data-dir", str(root / "data"), "--work-dir", str(work), "--models", "retrieval,ranking"])
-    return root, work, code
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main(["run", "--data-dir", str(root / "data"), "--work-dir", str(work), "--models", "retrieval,ranking"])
+    return root, work, code, printed.getvalue()
 
 
 def _versions(work: Path, kind: str) -> list[Path]:
     return sorted(p for p in (work / "serving" / kind).glob("*") if (p / "saved_model.pb").exists())
 
 
-def test_models_are_blessed_and_pushed_in_tf_serving_layout(run, capsys):
-    _, work, code = run
+def test_models_are_blessed_and_pushed_in_tf_serving_layout(run):
+    _, work, code, printed = run
     assert code == 0
+    table = printed[printed.index("model ") :]  # the models table ends the run
+    for kind in ("retrieval", "ranking"):
+        row = next(line for line in table.splitlines() if line.startswith(kind))
+        assert "blessed" in row and str(work / "serving" / kind) in row
+    assert "top-100" in table and "RMSE" in table
     for kind in ("retrieval", "ranking"):
         versions = _versions(work, kind)
         assert len(versions) == 1 and versions[0].name.isdigit()
@@ -47,7 +55,7 @@ def test_models_are_blessed_and_pushed_in_tf_serving_layout(run, capsys):
 
 
 def test_retrieval_beats_the_popularity_baseline_on_planted_data(run):
-    _, work, _ = run
+    _, work, _, _ = run
     evaluation = outputs.latest_artifact(str(work / "metadata.sqlite"), "ModelEvaluation", evaluator_id("retrieval"))
     metrics = json.loads(Path(evaluation.uri, "metrics.json").read_text())
     assert metrics["top_k_accuracy@100"] > metrics["popularity_accuracy@100"]
@@ -56,7 +64,7 @@ def test_retrieval_beats_the_popularity_baseline_on_planted_data(run):
 
 
 def test_a_deliberately_bad_model_is_not_blessed_or_pushed(run):
-    root, work, _ = run
+    root, work, _, _ = run
     bad = (
         ModelConfig(kind="retrieval", epochs=1, learning_rate=0.0, optimizer="adam"),
         ModelConfig(kind="ranking", epochs=1, learning_rate=0.0, optimizer="adam"),
