@@ -40,13 +40,13 @@ def ensure_sample(config: PipelineConfig, stream: TextIO | None = None) -> None:
     generate(config.sample_dir, SyntheticSpec(users=s.users, movies=s.movies, ratings=s.ratings, seed=s.seed))
 
 
-def _configure_logging(log_file: str) -> tuple[logging.Handler, int]:
+def _configure_logging(log_file: str) -> tuple[logging.Handler, tuple[int, int]]:
     """Everything INFO and above to the log file; the console keeps warnings and progress."""
     from absl import logging as absl_logging
 
-    absl_logging.set_verbosity(absl_logging.INFO)
     root = logging.getLogger()
-    previous_level = root.level
+    previous_level = (root.level, absl_logging.get_verbosity())
+    absl_logging.set_verbosity(absl_logging.INFO)
     root.setLevel(logging.INFO)
     for handler in root.handlers:
         handler.setLevel(logging.WARNING)
@@ -83,6 +83,9 @@ def run(config: PipelineConfig, stream: TextIO | None = None) -> RunResult:
         raise
     finally:
         logging.getLogger().removeHandler(file_handler)
-        logging.getLogger().setLevel(previous_level)
+        from absl import logging as absl_logging
+
+        logging.getLogger().setLevel(previous_level[0])
+        absl_logging.set_verbosity(previous_level[1])
         file_handler.close()
     return RunResult(config, progress.durations, progress.cached, time.perf_counter() - started, log_file)
