@@ -31,6 +31,3 @@ MOVIE_INPUTS: dict[str, str] = {F.MOVIE_ID: "string"}
 MOVIE_IDS = "movie_ids"
 SCORES = "scores"
 PREDICTED_RATING = "predicted_rating"
-
-# Model names under the serving directory (one per model kind).
-MODEL_NAMES: tuple[str, ...] = ("retrieval", "ranking", "multitask")

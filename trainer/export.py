@@ -15,6 +15,7 @@ from serving import contract as C
 from trainer.config import ModelConfig
 from trainer.data import MOVIE_ID_KEY
 from trainer.models import MovieModel
+from trainer.towers import rate
 from transform import features as F
 
 _DTYPES = {"string": tf.string, "int64": tf.int64, "float": tf.float32}
@@ -78,10 +79,7 @@ class ServingModule(tf.Module):
         check = tf.debugging.assert_non_negative(rows, message="unknown movie_id: not in the model's catalogue")
         with tf.control_dependencies([check]):
             candidate = tf.gather(self.embeddings, rows)
-        return self._rating(self.query_tower(transformed), candidate)
-
-    def _rating(self, query: tf.Tensor, candidate: tf.Tensor) -> tf.Tensor:
-        return tf.squeeze(self.rating_head(tf.concat([query, candidate], axis=1)), axis=1)
+        return rate(self.rating_head, self.query_tower(transformed), candidate)
 
     def _from_examples(self, examples: tf.Tensor) -> dict[str, tf.Tensor]:
         raw = tf.io.parse_example(examples, self._raw_spec)
@@ -90,7 +88,9 @@ class ServingModule(tf.Module):
         if self.config.has_retrieval:
             out.update(self._retrieve(transformed))
         if self.config.has_rating:
-            out[C.PREDICTED_RATING] = self._rating(self.query_tower(transformed), self.candidate_tower(transformed))
+            out[C.PREDICTED_RATING] = rate(
+                self.rating_head, self.query_tower(transformed), self.candidate_tower(transformed)
+            )
         return out
 
     # -- signatures ----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import tensorflow as tf
 import tensorflow_recommenders as tfrs
 
 from trainer.config import ModelConfig
-from trainer.towers import CandidateTower, QueryTower, rating_head
+from trainer.towers import CandidateTower, QueryTower, rate, rating_head
 from transform import features as F
 
 
@@ -51,15 +51,12 @@ class MovieModel(tfrs.Model):
                 metrics=[tf.keras.metrics.RootMeanSquaredError(name="rmse")],
             )
 
-    def predict_rating(self, query: tf.Tensor, candidate: tf.Tensor) -> tf.Tensor:
-        return tf.squeeze(self.rating(tf.concat([query, candidate], axis=1)), axis=1)
-
     def call(self, features: dict[str, tf.Tensor], training: bool = False) -> dict[str, tf.Tensor]:
         query = self.query_tower(features)
         candidate = self.candidate_tower(features)
         out = {"query": query, "candidate": candidate}
         if self.config.has_rating:
-            out["rating"] = self.predict_rating(query, candidate)
+            out["rating"] = rate(self.rating, query, candidate)
         return out
 
     def compute_loss(self, features: dict[str, tf.Tensor], training: bool = False) -> tf.Tensor:

@@ -104,3 +104,8 @@ def rating_head(layers: tuple[int, ...], dropout: float, max_norm: float) -> tf.
             model.add(tf.keras.layers.Dropout(dropout))
     model.add(tf.keras.layers.Dense(1))
     return model
+
+
+def rate(head: tf.keras.Model, query: tf.Tensor, candidate: tf.Tensor) -> tf.Tensor:
+    """The rating head on a (query, candidate) embedding pair -> [batch] predicted ratings."""
+    return tf.squeeze(head(tf.concat([query, candidate], axis=1)), axis=1)

@@ -223,7 +223,6 @@ AGE_BUCKETS: dict[int, str] = {
     56: "56+",
 }
 GENDERS: tuple[str, ...] = ("F", "M")
-RATING_MIN, RATING_MAX = 1.0, 5.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -254,10 +253,7 @@ NUM_OCCUPATIONS = len(OCCUPATION_LABELS)
 NUM_AGE_BUCKETS = len(AGE_BUCKETS)
 OOV_BUCKETS = 1
 
-# Which transformed features feed the query (user + context) and the candidate (movie) towers.
-QUERY_VOCAB_FEATURES: tuple[str, ...] = (USER_ID, USER_GENDER, USER_ZIP_CODE)
-CANDIDATE_VOCAB_FEATURES: tuple[str, ...] = (MOVIE_ID, DIRECTOR, STAR)
-QUERY_NUMERIC: tuple[str, ...] = (transformed_name(TIMESTAMP),)
+# Numeric transformed features of the candidate tower.
 CANDIDATE_NUMERIC: tuple[str, ...] = (
     transformed_name(MOVIE_YEAR),
     transformed_name(CAST_SIZE),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 
 from tensorflow_metadata.proto.v0 import anomalies_pb2
@@ -70,7 +69,3 @@ def as_table(found: list[AnomalyRow]) -> list[dict[str, str]]:
 
 def describe(found: list[AnomalyRow]) -> str:
     return "\n".join(f"  [{r.split}] {r.feature}: {r.short} ({r.detail})" for r in found)
-
-
-def exists(uri: str) -> bool:
-    return os.path.isdir(uri)

@@ -110,11 +110,12 @@ class _ParseAndJoin(beam.DoFn):
 
 
 def _count_split(name: str):
+    """Counts a split's examples (a Beam counter) and keeps only their serialized bytes."""
     counter = beam.metrics.Metrics.counter(_COUNTER_NS, f"{name}_examples")
 
-    def count(item):
+    def count(item: tuple[int, int, bytes]) -> bytes:
         counter.inc()
-        return item
+        return item[2]
 
     return count
 
@@ -196,8 +197,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         for name, split in ((splits.TRAIN, train), (splits.EVAL, eval_)):
             (
                 split
-                | f"Count[{name}]" >> beam.Map(_count_split(name))
-                | f"Serialized[{name}]" >> beam.Map(lambda r: r[2])
+                | f"CountAndSerialized[{name}]" >> beam.Map(_count_split(name))
                 | f"WriteSplit[{name}]"
                 >> write_split.WriteSplit(
                     artifact_utils.get_split_uri([examples], name), example_gen_pb2.FORMAT_TFRECORDS_GZIP

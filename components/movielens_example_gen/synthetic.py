@@ -62,7 +62,6 @@ _ZIPS = (
     "14853",
 )
 _UNPLACEABLE_ZIPS = ("T8H1N", "V3N4P", "00000")
-_ML1M_GENRES = F.MOVIELENS_GENRE_SPELLINGS
 _WORDS_A = (
     "Silent",
     "Last",
@@ -176,7 +175,7 @@ def generate(output: str | os.PathLike[str], spec: SyntheticSpec = SyntheticSpec
     rng = np.random.RandomState(spec.seed)
     out = Path(output)
     (out / "tmdb").mkdir(parents=True, exist_ok=True)
-    n_u, n_m, n_g = spec.users, spec.movies, len(_ML1M_GENRES)
+    n_u, n_m, n_g = spec.users, spec.movies, len(F.MOVIELENS_GENRE_SPELLINGS)
 
     # Users: demographics, a genre taste shaped by gender and age, a latent vector.
     genders = np.where(rng.rand(n_u) < 0.72, "M", "F")
@@ -262,7 +261,7 @@ def generate(output: str | os.PathLike[str], spec: SyntheticSpec = SyntheticSpec
             f.write(f"{u + 1}::{genders[u]}::{ages[u]}::{occupations[u]}::{zip_code}\n")
     with open(out / "movies.dat", "w", encoding="latin-1", newline="\n") as f:
         for m in range(n_m):
-            genres = "|".join(_ML1M_GENRES[g] for g in movie_genres[m])
+            genres = "|".join(F.MOVIELENS_GENRE_SPELLINGS[g] for g in movie_genres[m])
             f.write(f"{m + 1}::{titles[m]}::{genres}\n")
     rating_rows.sort(key=lambda r: (r[0], r[3]))
     with open(out / "ratings.dat", "w", encoding="ascii", newline="\n") as f:
