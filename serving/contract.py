@@ -12,6 +12,7 @@ SERVING_DEFAULT = "serving_default"  # retrieval: user -> top-K; ranking: user +
 RANK = "rank"  # multitask: user + movie_id -> rating
 TF_EXAMPLE = "tf_example"  # serialized tf.Examples -> every output (TFMA, batch inference)
 TRANSFORM_FEATURES = "transform_features"  # serialized tf.Examples -> transformed features
+MOVIES = "movies"  # movie_id -> title, genres, year (from the catalogue the model was trained with)
 
 EXAMPLES_INPUT = "examples"
 
@@ -31,3 +32,6 @@ MOVIE_INPUTS: dict[str, str] = {F.MOVIE_ID: "string"}
 MOVIE_IDS = "movie_ids"
 SCORES = "scores"
 PREDICTED_RATING = "predicted_rating"
+MOVIE_TITLE = F.MOVIE_TITLE
+MOVIE_GENRES = F.MOVIE_GENRES  # "Action|Comedy": the genre names joined with "|"
+MOVIE_YEAR = F.MOVIE_YEAR

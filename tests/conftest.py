@@ -20,3 +20,11 @@ def tiny_dataset(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("tiny") / "ml-synthetic"
     generate(path, TINY)
     return str(path)
+
+
+@pytest.fixture(scope="session")
+def transformed(tmp_path_factory: pytest.TempPathFactory):
+    """The pipeline run up to Transform on tiny synthetic data (see tests/model_data.py)."""
+    from tests.model_data import build_transformed
+
+    return build_transformed(tmp_path_factory.mktemp("transformed"))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import tensorflow as tf
 import tensorflow_transform as tft
 from tfx_bsl.public import tfxio
 
+from components.movielens_example_gen.example_codec import from_example
 from transform import features as F
 
 CATALOGUE_FILE = "catalogue.tfrecord.gz"
@@ -50,3 +52,12 @@ def catalogue_dataset(
         return transformed
 
     return tf.data.TFRecordDataset(path, compression_type="GZIP").batch(batch_size).map(transform)
+
+
+def read_catalogue(catalogue_uri: str) -> list[dict[str, Any]]:
+    """Every movie of the catalogue as a raw feature dict (title, genres as a list, year, ...)."""
+    path = os.path.join(catalogue_uri, CATALOGUE_FILE)
+    return [
+        from_example(tf.train.Example.FromString(record.numpy()))
+        for record in tf.data.TFRecordDataset(path, compression_type="GZIP")
+    ]

@@ -13,7 +13,7 @@ import tensorflow_transform as tft
 
 from serving import contract as C
 from trainer.config import ModelConfig
-from trainer.data import MOVIE_ID_KEY
+from trainer.data import MOVIE_ID_KEY, catalogue_dataset, read_catalogue
 from trainer.models import MovieModel
 from trainer.towers import rate
 from transform import features as F
@@ -30,6 +30,19 @@ def candidate_embeddings(model: MovieModel, catalogue: tf.data.Dataset) -> tuple
     return np.concatenate(ids), np.concatenate(vectors).astype(np.float32)
 
 
+def movie_info(catalogue_uri: str, movie_ids: np.ndarray) -> dict[str, np.ndarray]:
+    """Title, genres ("Action|Comedy") and year of each movie id, in the order of ``movie_ids``."""
+    rows = {m[F.MOVIE_ID]: m for m in read_catalogue(catalogue_uri)}
+    ordered = [rows[i.decode()] for i in movie_ids]
+    return {
+        C.MOVIE_TITLE: np.array([m[F.MOVIE_TITLE].encode() for m in ordered], dtype=object),
+        C.MOVIE_GENRES: np.array(
+            ["|".join(F.GENRES[g] for g in m[F.MOVIE_GENRES]).encode() for m in ordered], dtype=object
+        ),
+        C.MOVIE_YEAR: np.array([m[F.MOVIE_YEAR] for m in ordered], dtype=np.int64),
+    }
+
+
 class ServingModule(tf.Module):
     """What is saved: the model, the Transform layer, the catalogue and the signatures."""
 
@@ -40,6 +53,8 @@ class ServingModule(tf.Module):
         config: ModelConfig,
         movie_ids: np.ndarray,
         embeddings: np.ndarray,
+        info: dict[str, np.ndarray],
+        time_range: tuple[float, float] = (-np.inf, np.inf),
     ) -> None:
         super().__init__()
         # Only the towers and the rating head are saved (not the training tasks and their metrics).
@@ -56,6 +71,9 @@ class ServingModule(tf.Module):
         self.movie_rows = tf.lookup.StaticHashTable(
             tf.lookup.KeyValueTensorInitializer(self.movie_ids, tf.range(len(movie_ids), dtype=tf.int64)), -1
         )
+        self.info = {name: tf.constant(values) for name, values in info.items()}
+        # Requests may carry any time ("now"): the transformed timestamp is clipped to the training range.
+        self.time_range = tf.constant(time_range, tf.float32)
         self.index = None
         if config.has_retrieval:
             k = min(config.top_k, len(movie_ids))
@@ -68,17 +86,23 @@ class ServingModule(tf.Module):
     # -- helpers -------------------------------------------------------------------------------
     def _transform_user(self, inputs: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         raw = {name: tf.reshape(inputs[name], [-1, 1]) for name in C.USER_INPUTS}
-        return self.tft_layer(raw)
+        transformed = self.tft_layer(raw)
+        ts = F.transformed_name(F.TIMESTAMP)
+        transformed[ts] = tf.clip_by_value(transformed[ts], self.time_range[0], self.time_range[1])
+        return transformed
 
     def _retrieve(self, transformed: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         scores, ids = self.index(transformed)
         return {C.MOVIE_IDS: ids, C.SCORES: scores}
 
-    def _rate_by_id(self, transformed: dict[str, tf.Tensor], movie_id: tf.Tensor) -> tf.Tensor:
+    def _rows(self, movie_id: tf.Tensor) -> tf.Tensor:
         rows = self.movie_rows.lookup(movie_id)
         check = tf.debugging.assert_non_negative(rows, message="unknown movie_id: not in the model's catalogue")
         with tf.control_dependencies([check]):
-            candidate = tf.gather(self.embeddings, rows)
+            return tf.identity(rows)
+
+    def _rate_by_id(self, transformed: dict[str, tf.Tensor], movie_id: tf.Tensor) -> tf.Tensor:
+        candidate = tf.gather(self.embeddings, self._rows(movie_id))
         return rate(self.rating_head, self.query_tower(transformed), candidate)
 
     def _from_examples(self, examples: tf.Tensor) -> dict[str, tf.Tensor]:
@@ -112,9 +136,15 @@ class ServingModule(tf.Module):
             rating = self._rate_by_id(self._transform_user(inputs), inputs[F.MOVIE_ID])
             return {C.PREDICTED_RATING: rating}
 
+        @tf.function(input_signature=[movie_spec])
+        def movies(inputs):
+            rows = self._rows(inputs[F.MOVIE_ID])
+            return {name: tf.gather(values, rows) for name, values in self.info.items()}
+
         result = {
             C.TF_EXAMPLE: tf_example.get_concrete_function(),
             C.TRANSFORM_FEATURES: transform_features.get_concrete_function(),
+            C.MOVIES: movies.get_concrete_function(),
         }
         if self.config.has_retrieval:
 
@@ -133,13 +163,19 @@ class ServingModule(tf.Module):
 def export(
     model: MovieModel,
     tf_transform_output: tft.TFTransformOutput,
-    catalogue: tf.data.Dataset,
+    catalogue_uri: str,
     config: ModelConfig,
     output_dir: str,
+    time_range: tuple[float, float] = (-np.inf, np.inf),
 ) -> ServingModule:
-    """Save the serving SavedModel to ``output_dir``; returns the module (for tests)."""
-    ids, embeddings = candidate_embeddings(model, catalogue)
-    module = ServingModule(model, tf_transform_output, config, ids, embeddings)
+    """Save the serving SavedModel to ``output_dir``; returns the module (for tests).
+
+    ``time_range``: the transformed timestamp's range in training; request times are clipped to it.
+    """
+    ids, embeddings = candidate_embeddings(model, catalogue_dataset(catalogue_uri, tf_transform_output))
+    module = ServingModule(
+        model, tf_transform_output, config, ids, embeddings, movie_info(catalogue_uri, ids), time_range
+    )
     options = tf.saved_model.SaveOptions(namespace_whitelist=["Scann"]) if config.use_scann else None
     tf.saved_model.save(module, output_dir, signatures=module.signatures(), options=options)
     return module

@@ -93,3 +93,12 @@ def movie_frequency(dataset: tf.data.Dataset, vocab_size: int) -> np.ndarray:
     for batch in dataset:
         np.add.at(counts, batch[F.transformed_name(F.MOVIE_ID)].numpy(), 1.0)
     return np.maximum(counts, 1.0)
+
+
+def feature_range(dataset: tf.data.Dataset, name: str) -> tuple[float, float]:
+    """(min, max) of a numeric transformed feature over a dataset, one pass."""
+    low, high = np.inf, -np.inf
+    for batch in dataset:
+        values = batch[name].numpy()
+        low, high = min(low, float(values.min())), max(high, float(values.max()))
+    return low, high

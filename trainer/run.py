@@ -14,7 +14,7 @@ from tfx.components.trainer.fn_args_utils import FnArgs
 from trainer.config import ModelConfig
 from trainer.data import catalogue_dataset, input_fn
 from trainer.export import export
-from trainer.models import MovieModel, make_optimizer, movie_frequency
+from trainer.models import MovieModel, feature_range, make_optimizer, movie_frequency
 from trainer.towers import vocab_sizes
 from transform import features as F
 
@@ -68,7 +68,8 @@ def train(config: ModelConfig, fn_args: FnArgs) -> tuple[MovieModel, dict]:
         "epoch_seconds": progress.seconds,
         "history": {k: [float(x) for x in v] for k, v in history.history.items()},
     }
-    export(model, tft_output, catalogue, config, fn_args.serving_model_dir)
+    time_range = feature_range(train_ds, F.transformed_name(F.TIMESTAMP))
+    export(model, tft_output, fn_args.custom_config[CATALOGUE_URI_KEY], config, fn_args.serving_model_dir, time_range)
     return model, record
 
 

@@ -11,9 +11,9 @@ import tensorflow as tf
 import tensorflow_transform as tft
 
 from serving import contract as C
-from tests.trainer.conftest import fn_args
+from tests.model_data import fn_args
 from trainer.config import ModelConfig
-from trainer.data import catalogue_dataset, input_fn
+from trainer.data import catalogue_dataset, input_fn, read_catalogue
 from trainer.models import MovieModel, make_optimizer
 from trainer.run import HISTORY_FILE, run_fn, train
 from trainer.towers import vocab_sizes
@@ -120,7 +120,7 @@ def _user_inputs(n: int = 2, user_id: str = "1") -> dict[str, tf.Tensor]:
 def test_signature_names_inputs_and_outputs(multitask_export):
     _, args, config, _ = multitask_export
     loaded = tf.saved_model.load(args.serving_model_dir)
-    assert set(loaded.signatures) == {C.SERVING_DEFAULT, C.RANK, C.TF_EXAMPLE, C.TRANSFORM_FEATURES}
+    assert set(loaded.signatures) == {C.SERVING_DEFAULT, C.RANK, C.TF_EXAMPLE, C.TRANSFORM_FEATURES, C.MOVIES}
     serving = loaded.signatures[C.SERVING_DEFAULT]
     inputs = serving.structured_input_signature[1]
     assert {k: v.dtype.name for k, v in inputs.items()} == C.USER_INPUTS
@@ -140,6 +140,21 @@ def test_signature_names_inputs_and_outputs(multitask_export):
         loaded.signatures[C.RANK](**_user_inputs(), **{F.MOVIE_ID: tf.constant(["no-such-movie"] * 2)})
 
 
+def test_movies_signature_gives_the_catalogue_entries(transformed, multitask_export):
+    _, args, _, _ = multitask_export
+    loaded = tf.saved_model.load(args.serving_model_dir)
+    catalogue = {m[F.MOVIE_ID]: m for m in read_catalogue(transformed.catalogue)}
+    ids = sorted(catalogue)[:3]
+    info = loaded.signatures[C.MOVIES](**{F.MOVIE_ID: tf.constant(ids)})
+    for i, movie_id in enumerate(ids):
+        movie = catalogue[movie_id]
+        assert info[C.MOVIE_TITLE][i].numpy().decode() == movie[F.MOVIE_TITLE]
+        assert info[C.MOVIE_YEAR][i].numpy() == movie[F.MOVIE_YEAR]
+        assert info[C.MOVIE_GENRES][i].numpy().decode().split("|") == [F.GENRES[g] for g in movie[F.MOVIE_GENRES]]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="unknown movie_id"):
+        loaded.signatures[C.MOVIES](**{F.MOVIE_ID: tf.constant(["no-such-movie"])})
+
+
 def test_run_fn_writes_the_model_and_its_history(transformed, tmp_path):
     args = fn_args(transformed, tmp_path, ModelConfig(kind="ranking", embedding_dim=8, epochs=1).to_dict())
     run_fn(args)
@@ -147,4 +162,4 @@ def test_run_fn_writes_the_model_and_its_history(transformed, tmp_path):
     assert history["config"]["kind"] == "ranking" and len(history["epoch_seconds"]) == 1
     assert "val_rmse" in history["history"]
     loaded = tf.saved_model.load(args.serving_model_dir)
-    assert set(loaded.signatures) == {C.SERVING_DEFAULT, C.TF_EXAMPLE, C.TRANSFORM_FEATURES}
+    assert set(loaded.signatures) == {C.SERVING_DEFAULT, C.TF_EXAMPLE, C.TRANSFORM_FEATURES, C.MOVIES}

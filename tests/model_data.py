@@ -1,12 +1,11 @@
-"""A Transform output on tiny synthetic data, made once by running the pipeline up to Transform."""
+"""A Transform output on tiny synthetic data (the pipeline up to Transform), and the Trainer's FnArgs for it."""
 
 from __future__ import annotations
 
 import glob
 import io
 from dataclasses import dataclass
-
-import pytest
+from pathlib import Path
 
 from components.movielens_example_gen.synthetic import SyntheticSpec, generate
 
@@ -19,12 +18,11 @@ class TransformedData:
     catalogue: str
 
 
-@pytest.fixture(scope="session")
-def transformed(tmp_path_factory) -> TransformedData:
+def build_transformed(root: Path) -> TransformedData:
+    """Run the pipeline up to Transform on tiny synthetic data under ``root``."""
     from pipeline import local_runner
     from pipeline.config import DataConfig, PipelineConfig
 
-    root = tmp_path_factory.mktemp("transformed")
     generate(root / "data", SyntheticSpec(users=60, movies=40, ratings=1200, seed=3))
     config = PipelineConfig(work_dir=str(root / "work"), data=DataConfig(data_dir=str(root / "data")), models=())
     local_runner.run(config, stream=io.StringIO())
