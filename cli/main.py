@@ -1,4 +1,4 @@
-"""`movierec`: generate/download data, run the pipeline, review schemas and anomalies.
+"""`movierec`: generate/download data, run the pipeline, review schemas and anomalies, serve and query.
 
 Light commands (``--help``, ``schema show``, ``anomalies``) never import TFX or TensorFlow;
 the heavy ones import them inside the command.
@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from cli import serving_commands
 from pipeline import env
 from pipeline.config import CURATED_SCHEMA_PATH, DEFAULT_WORK_DIR, DataConfig, PipelineConfig, SampleConfig
 
@@ -102,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     anomalies = sub.add_parser("anomalies", help="the latest run's anomalies; exit 1 when there are any")
     _add_work_dir(anomalies)
+    serving_commands.add_parsers(sub)
     return parser
 
 
@@ -266,6 +268,7 @@ COMMANDS = {
     "schema": cmd_schema,
     "anomalies": cmd_anomalies,
     "compile": cmd_compile,
+    **serving_commands.COMMANDS,
 }
 
 

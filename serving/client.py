@@ -1,0 +1,329 @@
+"""A Python client for TF Serving (gRPC or REST): predict, status, metadata, and the movie calls.
+
+It uses only TF Serving's wire formats (the tensorflow-serving-api stubs; the REST JSON API), so it
+works unchanged against ``tensorflow_model_server`` and movierec's local model server.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+
+from serving import contract as C
+from serving import rest_json
+from serving.errors import InvalidArgument, ServingError, Unavailable, from_code, from_http
+from serving.users import User
+from transform import features as F
+
+T = TypeVar("T")
+GRPC, REST = "grpc", "rest"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    movie_id: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    rank: int
+    movie_id: str
+    title: str
+    genres: tuple[str, ...]
+    year: int
+    predicted_rating: float
+    retrieval_score: float
+
+
+class ServingClient:
+    """One connection to a model server. ``timeout`` is per call (seconds); calls answered
+    UNAVAILABLE (or refused connections) are retried ``retries`` times with exponential backoff."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        protocol: str = GRPC,
+        grpc_port: int = 8500,
+        rest_port: int = 8501,
+        timeout: float = 10.0,
+        retries: int = 3,
+        backoff: float = 0.2,
+        rest_format: str = rest_json.ROW,
+    ) -> None:
+        if protocol not in (GRPC, REST):
+            raise ValueError(f"protocol must be {GRPC} or {REST}, not {protocol!r}")
+        self.host, self.protocol, self.timeout = host, protocol, timeout
+        self.retries, self.backoff, self.rest_format = retries, backoff, rest_format
+        self._outputs: dict[tuple[str, str], list[str]] = {}
+        self._rank_signatures: dict[str, str] = {}
+        if protocol == GRPC:
+            import grpc
+            from tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_pb2_grpc
+
+            self._channel = grpc.insecure_channel(
+                f"{host}:{grpc_port}", options=[("grpc.max_receive_message_length", 64 << 20)]
+            )
+            self._predictions = prediction_service_pb2_grpc.PredictionServiceStub(self._channel)
+            self._models = model_service_pb2_grpc.ModelServiceStub(self._channel)
+        else:
+            import requests
+
+            self._session = requests.Session()
+            self._base = f"http://{host}:{rest_port}/v1/models"
+
+    def close(self) -> None:
+        if self.protocol == GRPC:
+            self._channel.close()
+        else:
+            self._session.close()
+
+    def __enter__(self) -> ServingClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transport ----------------------------------------------------------------------------------
+    def _retrying(self, call: Callable[[], T]) -> T:
+        delay = self.backoff
+        for attempt in range(self.retries + 1):
+            try:
+                return call()
+            except Unavailable:
+                if attempt == self.retries:
+                    raise
+                time.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")
+
+    def _grpc(self, method: Callable, request: Any) -> Any:
+        import grpc
+
+        def call() -> Any:
+            try:
+                return method(request, timeout=self.timeout)
+            except grpc.RpcError as e:
+                raise from_code(e.code().name, e.details() or str(e)) from None
+
+        return self._retrying(call)
+
+    def _rest(self, verb: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        import requests
+
+        def call() -> dict[str, Any]:
+            try:
+                response = self._session.request(verb, self._base + path, json=body, timeout=self.timeout)
+            except requests.ConnectionError as e:
+                raise Unavailable(f"cannot reach {self._base}: {e}") from None
+            except requests.Timeout as e:
+                raise from_code("DEADLINE_EXCEEDED", f"{verb} {path}: {e}") from None
+            try:
+                doc = response.json()
+            except ValueError:
+                doc = {"error": response.text[:200]}
+            if response.status_code != 200:
+                raise from_http(response.status_code, doc.get("error", str(doc)))
+            return doc
+
+        return self._retrying(call)
+
+    @staticmethod
+    def _path(model: str, version: int | None, label: str | None) -> str:
+        from urllib.parse import quote
+
+        path = f"/{quote(model, safe='')}"
+        if version is not None:
+            path += f"/versions/{int(version)}"
+        elif label:
+            path += f"/labels/{quote(label, safe='')}"
+        return path
+
+    @staticmethod
+    def _spec(spec: Any, model: str, version: int | None, label: str | None, signature: str = "") -> None:
+        spec.name = model
+        if signature:
+            spec.signature_name = signature
+        if version is not None:
+            spec.version.value = int(version)
+        elif label:
+            spec.version_label = label
+
+    # -- TF Serving's calls ---------------------------------------------------------------------------
+    def predict(
+        self,
+        model: str,
+        inputs: Mapping[str, Sequence[Any] | np.ndarray],
+        signature: str = C.SERVING_DEFAULT,
+        version: int | None = None,
+        label: str | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Run a signature; returns output name -> numpy array (strings as bytes)."""
+        if self.protocol == GRPC:
+            import tensorflow as tf
+            from tensorflow_serving.apis import predict_pb2
+
+            request = predict_pb2.PredictRequest()
+            self._spec(request.model_spec, model, version, label, signature)
+            for name, values in inputs.items():
+                request.inputs[name].CopyFrom(tf.make_tensor_proto(_array(values)))
+            response = self._grpc(self._predictions.Predict, request)
+            return {name: tf.make_ndarray(proto) for name, proto in response.outputs.items()}
+        body = rest_json.make_request(inputs, signature, self.rest_format)
+        outputs = rest_json.parse_response(self._rest("POST", self._path(model, version, label) + ":predict", body))
+        if "" in outputs:  # a single output is written bare: name it from the signature
+            (name,) = self._output_names(model, signature, version, label)
+            outputs = {name: outputs[""]}
+        return {name: _from_json(values) for name, values in outputs.items()}
+
+    def status(self, model: str, version: int | None = None, label: str | None = None) -> list[dict[str, Any]]:
+        """``model_version_status`` as TF Serving's REST API writes it (same for both protocols)."""
+        if self.protocol == GRPC:
+            from google.protobuf import json_format
+            from tensorflow_serving.apis import get_model_status_pb2
+
+            request = get_model_status_pb2.GetModelStatusRequest()
+            self._spec(request.model_spec, model, version, label)
+            response = self._grpc(self._models.GetModelStatus, request)
+            doc = json_format.MessageToDict(
+                response, including_default_value_fields=True, preserving_proto_field_name=True
+            )
+        else:
+            doc = self._rest("GET", self._path(model, version, label))
+        return doc["model_version_status"]
+
+    def metadata(self, model: str, version: int | None = None, label: str | None = None) -> dict[str, Any]:
+        """``{"model_spec": ..., "metadata": {"signature_def": {"signature_def": {...}}}}`` (REST's shape)."""
+        if self.protocol == GRPC:
+            from google.protobuf import json_format
+            from tensorflow_serving.apis import get_model_metadata_pb2
+
+            request = get_model_metadata_pb2.GetModelMetadataRequest(metadata_field=["signature_def"])
+            self._spec(request.model_spec, model, version, label)
+            response = self._grpc(self._predictions.GetModelMetadata, request)
+            signatures = get_model_metadata_pb2.SignatureDefMap()
+            response.metadata["signature_def"].Unpack(signatures)
+
+            def as_dict(message: Any) -> dict[str, Any]:
+                return json_format.MessageToDict(
+                    message, including_default_value_fields=True, preserving_proto_field_name=True
+                )
+
+            return {"model_spec": as_dict(response.model_spec), "metadata": {"signature_def": as_dict(signatures)}}
+        return self._rest("GET", self._path(model, version, label) + "/metadata")
+
+    def signatures(self, model: str, version: int | None = None, label: str | None = None) -> dict[str, Any]:
+        """Signature name -> {"inputs": {...}, "outputs": {...}} from the metadata."""
+        return self.metadata(model, version, label)["metadata"]["signature_def"]["signature_def"]
+
+    def _output_names(self, model: str, signature: str, version: int | None, label: str | None) -> list[str]:
+        key = (model, signature or C.SERVING_DEFAULT)
+        if key not in self._outputs:
+            self._outputs[key] = sorted(self.signatures(model, version, label)[key[1]]["outputs"])
+        return self._outputs[key]
+
+    # -- the movie calls -----------------------------------------------------------------------------
+    def retrieve(self, user: User, k: int = 10, model: str = "retrieval") -> list[Candidate]:
+        """The retrieval model's top ``k`` movies for a user (at most the model's own top K)."""
+        if k < 1:
+            raise InvalidArgument("k must be at least 1")
+        out = self.predict(model, _rows([user.features()]), C.SERVING_DEFAULT)
+        ids, scores = out[C.MOVIE_IDS][0][:k], out[C.SCORES][0][:k]
+        return [Candidate(_text(i), float(s)) for i, s in zip(ids, scores, strict=True)]
+
+    def rank_signature(self, model: str) -> str:
+        """The signature of ``model`` that rates (user, movie_id): ``rank`` or ``serving_default``."""
+        if model not in self._rank_signatures:
+            signatures = self.signatures(model)
+            found = [
+                name
+                for name in (C.RANK, C.SERVING_DEFAULT)
+                if name in signatures
+                and F.MOVIE_ID in signatures[name]["inputs"]
+                and C.PREDICTED_RATING in signatures[name]["outputs"]
+            ]
+            if not found:
+                raise InvalidArgument(f"model {model} has no signature rating (user, movie_id)")
+            self._rank_signatures[model] = found[0]
+        return self._rank_signatures[model]
+
+    def rank(self, user: User, movie_ids: Sequence[str], model: str = "ranking") -> list[float]:
+        """Predicted ratings of ``movie_ids`` for a user, in the given order."""
+        if not movie_ids:
+            return []
+        row = user.features()
+        rows = [{**row, F.MOVIE_ID: str(m)} for m in movie_ids]
+        out = self.predict(model, _rows(rows), self.rank_signature(model))
+        return [float(r) for r in np.asarray(out[C.PREDICTED_RATING]).reshape(-1)]
+
+    def movies(self, movie_ids: Sequence[str], model: str = "ranking") -> list[dict[str, Any]]:
+        """Title, genres and year of movies, from the catalogue inside ``model``."""
+        if not movie_ids:
+            return []
+        out = self.predict(model, {F.MOVIE_ID: [str(m) for m in movie_ids]}, C.MOVIES)
+        return [
+            {
+                F.MOVIE_ID: str(movie_id),
+                C.MOVIE_TITLE: _text(out[C.MOVIE_TITLE][i]),
+                C.MOVIE_GENRES: tuple(g for g in _text(out[C.MOVIE_GENRES][i]).split("|") if g),
+                C.MOVIE_YEAR: int(out[C.MOVIE_YEAR][i]),
+            }
+            for i, movie_id in enumerate(movie_ids)
+        ]
+
+    def recommend(
+        self,
+        user: User,
+        k: int = 10,
+        candidates: int = 100,
+        retrieval_model: str = "retrieval",
+        ranking_model: str = "ranking",
+    ) -> list[Recommendation]:
+        """Two stages: retrieve ``candidates`` movies, rate them with the ranking model, keep the best ``k``."""
+        if k < 1 or candidates < k:
+            raise InvalidArgument(f"need 1 <= k <= candidates (k={k}, candidates={candidates})")
+        retrieved = self.retrieve(user, candidates, retrieval_model)
+        ratings = self.rank(user, [c.movie_id for c in retrieved], ranking_model)
+        best = sorted(zip(retrieved, ratings, strict=True), key=lambda cr: (-cr[1], -cr[0].score))[:k]
+        info = self.movies([c.movie_id for c, _ in best], ranking_model)
+        return [
+            Recommendation(
+                rank=i + 1,
+                movie_id=c.movie_id,
+                title=m[C.MOVIE_TITLE],
+                genres=m[C.MOVIE_GENRES],
+                year=m[C.MOVIE_YEAR],
+                predicted_rating=rating,
+                retrieval_score=c.score,
+            )
+            for i, ((c, rating), m) in enumerate(zip(best, info, strict=True))
+        ]
+
+
+def _rows(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    return {name: [r[name] for r in rows] for name in rows[0]}
+
+
+def _array(values: Sequence[Any] | np.ndarray) -> np.ndarray:
+    array = np.asarray(values)
+    if array.dtype.kind == "U":
+        return np.vectorize(lambda s: s.encode("utf-8"), otypes=[object])(array)
+    return array
+
+
+def _from_json(values: np.ndarray) -> np.ndarray:
+    """REST gives strings as str: make them bytes, as gRPC's TensorProtos give them."""
+    if values.dtype.kind == "U":
+        return np.vectorize(lambda s: s.encode("utf-8"), otypes=[object])(values)
+    return values
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+__all__ = ["GRPC", "REST", "Candidate", "Recommendation", "ServingClient", "ServingError", "User"]

@@ -1,0 +1,161 @@
+"""TF Serving's JSON mapping for ``:predict`` (tensorflow_serving/util/json_tensor.cc), both ways.
+
+Request: ``{"signature_name": ..., "instances": [...]}`` (row format) or ``{"inputs": ...}``
+(columnar). Binary strings travel as ``{"b64": "..."}``. Response: ``"predictions"`` (one entry per
+row) for the row format, ``"outputs"`` for the columnar one; a single output is written bare.
+Output tensors whose names end in ``_bytes`` are written as ``{"b64": ...}``, as TF Serving does.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from serving.errors import InvalidArgument
+
+ROW, COLUMNAR = "row", "columnar"
+B64 = "b64"
+BYTES_SUFFIX = "_bytes"
+
+
+# -- values -----------------------------------------------------------------------------------
+def _decode_value(value: Any, where: str) -> Any:
+    """JSON value -> Python value, with ``{"b64": ...}`` objects decoded to bytes (recursively)."""
+    if isinstance(value, list):
+        return [_decode_value(v, where) for v in value]
+    if isinstance(value, dict):
+        if set(value) != {B64} or not isinstance(value[B64], str):
+            raise InvalidArgument(f'{where}: JSON object {json.dumps(value)[:80]} is not a {{"b64": ...}} string')
+        try:
+            return base64.b64decode(value[B64], validate=True)
+        except (binascii.Error, ValueError) as e:
+            raise InvalidArgument(f"{where}: unable to base64 decode: {e}") from None
+    return value
+
+
+def _encode_value(value: Any, as_b64: bool) -> Any:
+    """numpy scalar/array -> JSON value."""
+    if isinstance(value, np.ndarray):
+        return [_encode_value(v, as_b64) for v in value]
+    if isinstance(value, bytes):
+        if as_b64:
+            return {B64: base64.b64encode(value).decode("ascii")}
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+# -- requests ---------------------------------------------------------------------------------
+def parse_request(body: bytes | str, input_names: Any) -> tuple[str, dict[str, Any], str]:
+    """(signature_name, {input: nested list}, format) from a ``:predict`` body.
+
+    ``input_names`` is a callable signature_name -> sorted input names (needed to read the row
+    format's bare values and the columnar format's bare value when the signature has one input).
+    """
+    try:
+        doc = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InvalidArgument(f"JSON Parse error: {e}") from None
+    if not isinstance(doc, dict):
+        raise InvalidArgument("JSON Value: the request body is not an object")
+    signature = doc.get("signature_name", "") or "serving_default"
+    if not isinstance(signature, str):
+        raise InvalidArgument("'signature_name' must be a string")
+    has_rows, has_cols = "instances" in doc, "inputs" in doc
+    if has_rows == has_cols:
+        raise InvalidArgument(
+            "Missing 'inputs' or 'instances' key"
+            if not has_rows
+            else "Not formatted correctly: expecting only one of 'inputs' or 'instances' keys"
+        )
+    names = list(input_names(signature))
+    if has_rows:
+        return signature, _rows_to_columns(doc["instances"], names), ROW
+    return signature, _columns(doc["inputs"], names), COLUMNAR
+
+
+def _rows_to_columns(instances: Any, names: list[str]) -> dict[str, list[Any]]:
+    if not isinstance(instances, list) or not instances:
+        raise InvalidArgument("No values in 'instances': expecting a non-empty list")
+    columns: dict[str, list[Any]] = {n: [] for n in names}
+    for i, row in enumerate(instances):
+        if isinstance(row, dict) and not (set(row) == {B64} and len(names) == 1):
+            missing = [n for n in names if n not in row]
+            if missing:
+                raise InvalidArgument(f"instances[{i}]: missing named input: {', '.join(missing)}")
+            extra = sorted(set(row) - set(names))
+            if extra:
+                raise InvalidArgument(f"instances[{i}]: unknown input(s) {', '.join(extra)}; expected {names}")
+            for n in names:
+                columns[n].append(_decode_value(row[n], f"instances[{i}].{n}"))
+        elif len(names) == 1:
+            columns[names[0]].append(_decode_value(row, f"instances[{i}]"))
+        else:
+            raise InvalidArgument(f"instances[{i}]: expecting an object with the inputs {names}")
+    return columns
+
+
+def _columns(inputs: Any, names: list[str]) -> dict[str, Any]:
+    if isinstance(inputs, dict) and not (set(inputs) == {B64} and len(names) == 1):
+        missing = [n for n in names if n not in inputs]
+        if missing:
+            raise InvalidArgument(f"inputs: missing named input: {', '.join(missing)}")
+        extra = sorted(set(inputs) - set(names))
+        if extra:
+            raise InvalidArgument(f"inputs: unknown input(s) {', '.join(extra)}; expected {names}")
+        return {n: _decode_value(inputs[n], f"inputs.{n}") for n in names}
+    if len(names) == 1:
+        return {names[0]: _decode_value(inputs, "inputs")}
+    raise InvalidArgument(f"inputs: expecting an object with the inputs {names}")
+
+
+def make_request(inputs: Mapping[str, Any], signature_name: str, fmt: str = ROW) -> dict[str, Any]:
+    """A ``:predict`` body for named inputs (lists or numpy arrays of equal length)."""
+    columns = {name: _encode_value(np.asarray(values, dtype=object), as_b64=False) for name, values in inputs.items()}
+    body: dict[str, Any] = {"signature_name": signature_name}
+    if fmt == COLUMNAR:
+        body["inputs"] = columns
+    else:
+        lengths = {len(v) for v in columns.values()}
+        if len(lengths) != 1:
+            raise ValueError(f"inputs of different lengths: { {k: len(v) for k, v in columns.items()} }")
+        body["instances"] = [{name: col[i] for name, col in columns.items()} for i in range(lengths.pop())]
+    return body
+
+
+# -- responses --------------------------------------------------------------------------------
+def make_response(outputs: Mapping[str, np.ndarray], fmt: str) -> dict[str, Any]:
+    """The ``:predict`` response body for output tensors."""
+    encoded = {name: _encode_value(np.asarray(v), name.endswith(BYTES_SUFFIX)) for name, v in outputs.items()}
+    if fmt == COLUMNAR:
+        return {"outputs": next(iter(encoded.values())) if len(encoded) == 1 else encoded}
+    sizes = {name: np.asarray(v).shape[0] if np.asarray(v).ndim else None for name, v in outputs.items()}
+    if len(set(sizes.values())) != 1 or None in sizes.values():
+        raise InvalidArgument(
+            f"Tensors of different batch sizes cannot be written in the row format: {sizes}; use 'inputs'"
+        )
+    n = next(iter(sizes.values()))
+    if len(encoded) == 1:
+        return {"predictions": next(iter(encoded.values()))}
+    return {"predictions": [{name: values[i] for name, values in encoded.items()} for i in range(n)]}
+
+
+def parse_response(doc: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Output arrays from a ``:predict`` response (either format); one output comes back as ``""``."""
+    if "predictions" in doc:
+        rows = doc["predictions"]
+        if rows and isinstance(rows[0], dict):
+            return {name: np.asarray(_decode_value([r[name] for r in rows], name)) for name in rows[0]}
+        return {"": np.asarray(_decode_value(rows, "predictions"))}
+    if "outputs" in doc:
+        outputs = doc["outputs"]
+        if isinstance(outputs, dict) and set(outputs) != {B64}:
+            return {name: np.asarray(_decode_value(v, name)) for name, v in outputs.items()}
+        return {"": np.asarray(_decode_value(outputs, "outputs"))}
+    raise InvalidArgument(f"response has neither 'predictions' nor 'outputs': {list(doc)}")

@@ -1,0 +1,366 @@
+"""Client and server over real sockets on 127.0.0.1, both protocols, real SavedModels.
+
+Each test runs against the local model server; when ``tensorflow_model_server`` is on PATH the
+client tests run against it too (otherwise they are reported skipped for that reason).
+"""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import socket
+import subprocess
+import threading
+import time
+
+import numpy as np
+import pytest
+import requests
+import tensorflow as tf
+
+from serving import contract as C
+from serving import model_config
+from serving.client import GRPC, REST, ServingClient
+from serving.errors import InvalidArgument, NotFound, Unimplemented
+from serving.model_config import ModelEntry, VersionPolicy
+from serving.server import TF_SERVING_BINARY, ModelServer, ServerOptions, tensorflow_model_server_command
+from serving.users import User
+from transform import features as F
+
+USER = User("3", "F", 25, "programmer", F.OCCUPATION_LABEL_IDS["programmer"], "94110", 978300760)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Running:
+    """A started server (local or TF Serving) and its ports."""
+
+    def __init__(self, kind: str, serving_dir, tmp_path) -> None:
+        self.kind = kind
+        if kind == "local":
+            self.server = ModelServer(ServerOptions(str(serving_dir), grpc_port=0, rest_port=0, poll_seconds=0.2))
+            self.server.start()
+            self.grpc_port, self.rest_port = self.server.grpc_port, self.server.rest_port
+        else:
+            binary = shutil.which(TF_SERVING_BINARY)
+            if binary is None:
+                pytest.skip(f"{TF_SERVING_BINARY} is not on PATH: the client tests ran against the local server only")
+            options = ServerOptions(str(serving_dir), grpc_port=free_port(), rest_port=free_port())
+            model_config.write_all(model_config.for_serving_dir(str(serving_dir)), str(tmp_path / "config"))
+            self.process = subprocess.Popen(tensorflow_model_server_command(binary, options, str(tmp_path / "config")))
+            self.grpc_port, self.rest_port = options.grpc_port, options.rest_port
+            wait_until(lambda: requests.get(f"http://127.0.0.1:{self.rest_port}/v1/models/ranking").ok, 60)
+
+    def client(self, protocol: str, **kw) -> ServingClient:
+        return ServingClient(protocol=protocol, grpc_port=self.grpc_port, rest_port=self.rest_port, **kw)
+
+    def stop(self) -> None:
+        if self.kind == "local":
+            self.server.stop()
+        else:
+            self.process.terminate()
+            self.process.wait(30)
+
+
+def wait_until(condition, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return
+        except Exception:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"not true within {seconds} s")
+
+
+@pytest.fixture(scope="module", params=["local", "tensorflow_model_server"])
+def running(request, trained_models, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("serving")
+    server = Running(request.param, trained_models.serving_dir(tmp / "serving"), tmp)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=[GRPC, REST])
+def client(request, running):
+    with running.client(request.param) as c:
+        yield c
+
+
+def saved_model_outputs(path: str, signature: str, **inputs) -> dict[str, np.ndarray]:
+    """The SavedModel's own outputs, called in-process (the reference for what the servers answer)."""
+    function = tf.saved_model.load(path).signatures[signature]
+    specs = function.structured_input_signature[1]
+    outputs = function(**{k: tf.constant(v, specs[k].dtype) for k, v in inputs.items()})
+    return {k: v.numpy() for k, v in outputs.items()}
+
+
+def user_columns(n: int = 1, user: User = USER) -> dict[str, list]:
+    return {k: [v] * n for k, v in user.features().items()}
+
+
+# -- predictions equal the SavedModel's own ------------------------------------------------------
+def test_retrieve_rank_and_movies_equal_the_saved_model(client, trained_models):
+    expected = saved_model_outputs(trained_models.retrieval, C.SERVING_DEFAULT, **user_columns())
+    got = client.retrieve(USER, k=5)
+    assert [c.movie_id for c in got] == [m.decode() for m in expected[C.MOVIE_IDS][0][:5]]
+    np.testing.assert_allclose([c.score for c in got], expected[C.SCORES][0][:5], rtol=1e-5)
+
+    ids = trained_models.movie_ids[:7]
+    expected = saved_model_outputs(
+        trained_models.ranking, C.SERVING_DEFAULT, **user_columns(len(ids)), **{F.MOVIE_ID: ids}
+    )
+    np.testing.assert_allclose(client.rank(USER, ids), expected[C.PREDICTED_RATING], rtol=1e-5)
+
+    info = client.movies(ids[:2])
+    expected = saved_model_outputs(trained_models.ranking, C.MOVIES, **{F.MOVIE_ID: ids[:2]})
+    assert [m[C.MOVIE_TITLE] for m in info] == [t.decode() for t in expected[C.MOVIE_TITLE]]
+
+
+def test_recommend_ranks_the_retrieved_movies(client):
+    recs = client.recommend(USER, k=5, candidates=20)
+    assert [r.rank for r in recs] == [1, 2, 3, 4, 5]
+    ratings = [r.predicted_rating for r in recs]
+    assert ratings == sorted(ratings, reverse=True)
+    assert all(r.title and r.year > 1900 for r in recs)
+    candidates = {c.movie_id for c in client.retrieve(USER, k=20)}
+    assert {r.movie_id for r in recs} <= candidates
+    # the best five of the twenty candidates, by the ranking model
+    all_ratings = dict(zip(sorted(candidates), client.rank(USER, sorted(candidates)), strict=True))
+    assert min(ratings) >= sorted(all_ratings.values(), reverse=True)[4] - 1e-6
+
+
+def test_an_unknown_user_goes_through_the_out_of_vocabulary_path(client):
+    stranger = User.new(age=40, gender="M", occupation_name="writer", zip_code="00000", user_id="no-such-user")
+    assert len(client.recommend(stranger, k=3, candidates=10)) == 3
+
+
+def test_status_and_metadata(client):
+    (status,) = client.status("retrieval")
+    assert status == {"version": "1", "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}
+    meta = client.metadata("ranking")
+    assert meta["model_spec"]["name"] == "ranking" and meta["model_spec"]["version"] == "1"
+    signatures = meta["metadata"]["signature_def"]["signature_def"]
+    assert {C.SERVING_DEFAULT, C.TF_EXAMPLE, C.MOVIES} <= set(signatures)
+    assert set(signatures[C.SERVING_DEFAULT]["inputs"]) == set(C.USER_INPUTS) | {F.MOVIE_ID}
+    assert signatures[C.SERVING_DEFAULT]["inputs"][F.MOVIE_ID]["dtype"] == "DT_STRING"
+    assert client.rank_signature("ranking") == C.SERVING_DEFAULT
+
+
+def test_bad_requests_get_invalid_argument_naming_the_field(client, trained_models):
+    with pytest.raises(InvalidArgument, match="unknown movie_id"):
+        client.rank(USER, ["no-such-movie"])
+    inputs = user_columns()
+    inputs[F.BUCKETIZED_USER_AGE] = ["old"]
+    with pytest.raises(InvalidArgument, match=F.BUCKETIZED_USER_AGE):
+        client.predict("retrieval", inputs)
+    inputs = user_columns()
+    del inputs[F.USER_ZIP_CODE]
+    with pytest.raises(InvalidArgument, match=F.USER_ZIP_CODE):
+        client.predict("retrieval", inputs)
+    with pytest.raises(InvalidArgument, match="nope"):
+        client.predict("retrieval", user_columns(), signature="nope")
+    with pytest.raises(NotFound):
+        client.predict("no-such-model", user_columns())
+    with pytest.raises(NotFound):
+        client.status("retrieval", version=99)
+
+
+# -- REST details ------------------------------------------------------------------------------------
+def test_rest_row_columnar_b64_and_errors(running, trained_models):
+    base = f"http://127.0.0.1:{running.rest_port}/v1/models"
+    ids = trained_models.movie_ids[:3]
+    expected = saved_model_outputs(trained_models.ranking, C.MOVIES, **{F.MOVIE_ID: ids})
+    rows = requests.post(
+        f"{base}/ranking:predict", json={"signature_name": "movies", "instances": [{"movie_id": i} for i in ids]}
+    )
+    assert rows.status_code == 200
+    assert [p[C.MOVIE_TITLE] for p in rows.json()["predictions"]] == [t.decode() for t in expected[C.MOVIE_TITLE]]
+    b64 = [{"b64": base64.b64encode(i.encode()).decode()} for i in ids]
+    cols = requests.post(
+        f"{base}/ranking/versions/1:predict", json={"signature_name": "movies", "inputs": {"movie_id": b64}}
+    )
+    assert cols.json()["outputs"][C.MOVIE_YEAR] == expected[C.MOVIE_YEAR].tolist()
+    bare = requests.post(f"{base}/ranking:predict", json={"signature_name": "movies", "instances": ids}).json()
+    assert bare == rows.json()
+
+    bad = requests.post(f"{base}/ranking:predict", data=b"{not json")
+    assert bad.status_code == 400 and "error" in bad.json()
+    missing = requests.post(f"{base}/ranking:predict", json={"instances": [{"movie_id": "1"}]})
+    assert missing.status_code == 400 and F.USER_ID in missing.json()["error"]
+    assert requests.post(f"{base}/nope:predict", json={"instances": [1]}).status_code == 404
+    assert requests.get(f"{base}/ranking/versions/7").status_code == 404
+    assert requests.get(f"http://127.0.0.1:{running.rest_port}/v2/x").status_code == 400
+    if running.kind == "local":
+        unimplemented = requests.post(f"{base}/ranking:classify", json={"examples": []})
+        assert unimplemented.status_code == 501 and "predict" in unimplemented.json()["error"]
+
+
+def test_grpc_classify_is_unimplemented_with_a_message(running):
+    import grpc
+    from tensorflow_serving.apis import classification_pb2, prediction_service_pb2_grpc
+
+    if running.kind != "local":
+        pytest.skip("TF Serving's own Classify answers differently (no classify signature)")
+    with grpc.insecure_channel(f"127.0.0.1:{running.grpc_port}") as channel:
+        stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+        with pytest.raises(grpc.RpcError) as error:
+            stub.Classify(classification_pb2.ClassificationRequest(), timeout=5)
+    assert error.value.code() == grpc.StatusCode.UNIMPLEMENTED and "Predict" in error.value.details()
+
+
+def test_prometheus_metrics_count_requests(running):
+    if running.kind != "local":
+        pytest.skip("TF Serving's own metric names differ")
+    with running.client(REST) as c:
+        c.retrieve(USER)
+    text = requests.get(f"http://127.0.0.1:{running.rest_port}{model_config.PROMETHEUS_PATH}").text
+    assert (
+        'movierec_serving_requests_total{model="retrieval",protocol="rest",signature="serving_default",status="OK"}'
+        in text
+    )
+    assert "movierec_serving_request_latency_seconds_bucket" in text
+    assert 'movierec_serving_model_versions{model="ranking",state="AVAILABLE"} 1.0' in text
+
+
+# -- versions: pinning, labels, hot swap, corrupt versions ----------------------------------------------
+def test_version_pins_and_labels(trained_models, tmp_path):
+    serving_dir = trained_models.serving_dir(
+        tmp_path / "serving", {"retrieval": {1: trained_models.retrieval, 2: trained_models.retrieval_other}}
+    )
+    config = model_config.build(
+        [ModelEntry("retrieval", str(serving_dir / "retrieval"), VersionPolicy("all"), {"stable": 1, "canary": 2})]
+    )
+    (tmp_path / "models.config").write_text(model_config.to_text(config))
+    options = ServerOptions(
+        str(serving_dir), grpc_port=0, rest_port=0, model_config_file=str(tmp_path / "models.config")
+    )
+    with ModelServer(options) as server:
+        for protocol in (GRPC, REST):
+            with ServingClient(protocol=protocol, grpc_port=server.grpc_port, rest_port=server.rest_port) as c:
+                by_version = {v: c.predict("retrieval", user_columns(), version=v)[C.SCORES] for v in (1, 2)}
+                assert not np.allclose(by_version[1], by_version[2])
+                np.testing.assert_allclose(
+                    c.predict("retrieval", user_columns(), label="stable")[C.SCORES], by_version[1]
+                )
+                np.testing.assert_allclose(
+                    c.predict("retrieval", user_columns(), label="canary")[C.SCORES], by_version[2]
+                )
+                np.testing.assert_allclose(c.predict("retrieval", user_columns())[C.SCORES], by_version[2])
+                assert [s["version"] for s in c.status("retrieval")] == ["2", "1"]
+                assert c.status("retrieval", label="stable")[0]["version"] == "1"
+                with pytest.raises(InvalidArgument, match="label"):
+                    c.predict("retrieval", user_columns(), label="nope")
+
+
+def test_a_new_version_is_served_without_failing_requests(trained_models, tmp_path):
+    import grpc
+    from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
+
+    serving_dir = trained_models.serving_dir(tmp_path / "serving", {"retrieval": {1: trained_models.retrieval}})
+    old = saved_model_outputs(trained_models.retrieval, C.SERVING_DEFAULT, **user_columns())[C.SCORES][0]
+    new = saved_model_outputs(trained_models.retrieval_other, C.SERVING_DEFAULT, **user_columns())[C.SCORES][0]
+    options = ServerOptions(str(serving_dir), grpc_port=0, rest_port=0, poll_seconds=0.2)
+    with ModelServer(options) as server:
+        results: list[tuple[str, int, np.ndarray]] = []  # (protocol, version answering (gRPC), scores)
+        failures: list[Exception] = []
+        stop = threading.Event()
+
+        def grpc_loop() -> None:  # the raw stub: the response names the version that answered
+            request = predict_pb2.PredictRequest()
+            request.model_spec.name = "retrieval"
+            for name, values in user_columns().items():
+                request.inputs[name].CopyFrom(tf.make_tensor_proto(values, dtype=specs[name]))
+            with grpc.insecure_channel(f"127.0.0.1:{server.grpc_port}") as channel:
+                stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+                while not stop.is_set():
+                    try:
+                        response = stub.Predict(request, timeout=10)
+                    except grpc.RpcError as e:  # every failure counts against the swap
+                        failures.append(e)
+                        continue
+                    scores = tf.make_ndarray(response.outputs[C.SCORES])[0]
+                    results.append(("grpc", response.model_spec.version.value, scores))
+
+        def rest_loop() -> None:
+            with ServingClient(protocol=REST, rest_port=server.rest_port) as c:
+                while not stop.is_set():
+                    try:
+                        results.append(("rest", 0, c.predict("retrieval", user_columns())[C.SCORES][0]))
+                    except Exception as e:  # every failure counts against the swap
+                        failures.append(e)
+
+        specs = {k: tf.string if v == "string" else tf.int64 for k, v in C.USER_INPUTS.items()}
+        threads = [threading.Thread(target=grpc_loop), threading.Thread(target=rest_loop)]
+        for t in threads:
+            t.start()
+        wait_until(lambda: len(results) > 10, 30)
+        shutil.copytree(trained_models.retrieval_other, serving_dir / "retrieval" / "2")  # the Pusher's copy
+        wait_until(lambda: server.available["retrieval"] == [2], 60)
+        seen = len(results)
+        wait_until(lambda: len(results) > seen + 10, 30)
+        stop.set()
+        for t in threads:
+            t.join()
+    assert not failures
+    versions = [v for p, v, _ in results if p == "grpc"]
+    assert versions[0] == 1 and versions[-1] == 2 and versions == sorted(versions)  # 1 ... 1, 2 ... 2
+    for _, version, scores in results:  # each answer is its version's (REST: 0, either)
+        assert np.allclose(scores, old if version == 1 else new) or (version == 0 and np.allclose(scores, old))
+    assert np.allclose(results[0][2], old)
+    # after the switch the new version answers; each loop may finish the one call it had in flight
+    for protocol in ("grpc", "rest"):
+        late_old = [i for i, (p, _, s) in enumerate(results) if i >= seen and p == protocol and not np.allclose(s, new)]
+        assert len(late_old) <= 1, (protocol, seen, late_old)
+
+
+def test_a_corrupt_version_keeps_the_previous_one_serving(trained_models, tmp_path):
+    serving_dir = trained_models.serving_dir(tmp_path / "serving", {"retrieval": {1: trained_models.retrieval}})
+    options = ServerOptions(str(serving_dir), grpc_port=0, rest_port=0, poll_seconds=0.2)
+    with ModelServer(options) as server, ServingClient(protocol=REST, rest_port=server.rest_port) as c:
+        corrupt = serving_dir / "retrieval" / "2"
+        corrupt.mkdir()
+        (corrupt / "saved_model.pb").write_bytes(b"this is not a SavedModel")
+        wait_until(lambda: c.status("retrieval", version=2)[0]["state"] == "END", 30)
+        (failed,) = c.status("retrieval", version=2)
+        assert failed["status"]["error_code"] != "OK" and "failed to load" in failed["status"]["error_message"]
+        assert c.status("retrieval", version=1)[0]["state"] == "AVAILABLE"
+        assert len(c.retrieve(USER, k=3)) == 3
+
+
+def test_new_models_pushed_while_serving_are_picked_up(trained_models, tmp_path):
+    serving_dir = trained_models.serving_dir(tmp_path / "serving", {"retrieval": {1: trained_models.retrieval}})
+    options = ServerOptions(str(serving_dir), grpc_port=0, rest_port=0, poll_seconds=0.2)
+    with ModelServer(options) as server, ServingClient(protocol=GRPC, grpc_port=server.grpc_port) as c:
+        with pytest.raises(NotFound):
+            c.status("ranking")
+        shutil.copytree(trained_models.ranking, serving_dir / "ranking" / "1")
+        wait_until(lambda: c.status("ranking")[0]["state"] == "AVAILABLE", 60)
+        assert len(c.recommend(USER, k=2, candidates=5)) == 2
+
+
+def test_client_retries_while_the_server_is_unavailable(trained_models, tmp_path):
+    serving_dir = trained_models.serving_dir(tmp_path / "serving", {"retrieval": {1: trained_models.retrieval}})
+    port = free_port()
+    options = ServerOptions(str(serving_dir), grpc_port=0, rest_port=port)
+    server = ModelServer(options)
+    starter = threading.Timer(0.5, server.start)
+    starter.start()
+    try:
+        with ServingClient(protocol=REST, rest_port=port, retries=6, backoff=0.2) as c:
+            assert c.status("retrieval")[0]["state"] == "AVAILABLE"  # refused at first, then answered
+        with ServingClient(protocol=GRPC, grpc_port=free_port(), retries=1, backoff=0.01, timeout=2) as c:
+            with pytest.raises(Exception, match="UNAVAILABLE"):
+                c.status("retrieval")
+    finally:
+        starter.join()
+        server.stop()
+
+
+def test_unimplemented_maps_to_501():
+    assert Unimplemented("x").http_status == 501
