@@ -66,11 +66,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from serving.server import ServerOptions, serve
-
     if not os.path.isdir(args.serving_dir) and not args.model_config_file:
         print(f"movierec serve: {args.serving_dir}: no serving directory (run `movierec run` first)", file=sys.stderr)
         return 2
+    from serving.server import ServerOptions, serve
+
     options = ServerOptions(
         serving_dir=args.serving_dir,
         host=args.host,

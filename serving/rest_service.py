@@ -34,6 +34,7 @@ def _proto_json(message) -> dict[str, Any]:
 class Handler(BaseHTTPRequestHandler):
     core: ServerCore  # set on the subclass made by make_server
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms delayed-ACK stall
     server_version = "movierec-model-server"
 
     def log_message(self, fmt: str, *args: Any) -> None:  # route access logs to logging, not stderr

@@ -19,7 +19,10 @@ PROBE = (
 )
 
 
-@pytest.mark.parametrize("argv", [["schema", "show"], ["anomalies", "--work-dir", "/nonexistent"]])
+@pytest.mark.parametrize(
+    "argv",
+    [["schema", "show"], ["anomalies", "--work-dir", "/nonexistent"], ["serve", "--serving-dir", "/nonexistent"]],
+)
 def test_light_commands_do_not_import_tfx(argv):
     proc = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, timeout=60)
     assert "HEAVY=\n" in proc.stdout, proc.stdout + proc.stderr
@@ -28,7 +31,7 @@ def test_light_commands_do_not_import_tfx(argv):
 def test_help_lists_commands():
     proc = subprocess.run([sys.executable, "-m", "cli.main", "--help"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0
-    for command in ("generate", "download", "run", "schema", "anomalies"):
+    for command in ("generate", "download", "run", "schema", "anomalies", "serve", "query", "serving-config"):
         assert command in proc.stdout
 
 
