@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks import results_file
 from benchmarks.machine import describe
 from pipeline import env
 
@@ -100,11 +101,7 @@ def main() -> int:
             "median_epoch_seconds": sorted(seconds)[len(seconds) // 2] if seconds else None,
             "examples_per_second": round(train_examples / sorted(seconds)[len(seconds) // 2]) if seconds else None,
         }
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
-    out.with_suffix(".md").write_text(markdown(record) + "\n")
-    print(markdown(record))
+    results_file.write(args.output, record, markdown(record))
     return 0
 
 

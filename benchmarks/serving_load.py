@@ -28,6 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks import results_file
 from benchmarks.machine import describe
 from pipeline import env
 
@@ -179,11 +180,7 @@ def main() -> int:
         "seconds_per_cell": args.seconds,
         "cells": cells,
     }
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
-    out.with_suffix(".md").write_text(markdown(record) + "\n")
-    print(markdown(record))
+    results_file.write(args.output, record, markdown(record))
     return 0
 
 

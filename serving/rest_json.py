@@ -80,18 +80,22 @@ def parse_request(body: bytes | str, input_names: Any) -> tuple[str, dict[str, A
     return signature, _columns(doc["inputs"], names), COLUMNAR
 
 
+def _check_names(given: Any, names: list[str], where: str) -> None:
+    missing = [n for n in names if n not in given]
+    if missing:
+        raise InvalidArgument(f"{where}: missing named input: {', '.join(missing)}")
+    extra = sorted(set(given) - set(names))
+    if extra:
+        raise InvalidArgument(f"{where}: unknown input(s) {', '.join(extra)}; expected {names}")
+
+
 def _rows_to_columns(instances: Any, names: list[str]) -> dict[str, list[Any]]:
     if not isinstance(instances, list) or not instances:
         raise InvalidArgument("No values in 'instances': expecting a non-empty list")
     columns: dict[str, list[Any]] = {n: [] for n in names}
     for i, row in enumerate(instances):
         if isinstance(row, dict) and not (set(row) == {B64} and len(names) == 1):
-            missing = [n for n in names if n not in row]
-            if missing:
-                raise InvalidArgument(f"instances[{i}]: missing named input: {', '.join(missing)}")
-            extra = sorted(set(row) - set(names))
-            if extra:
-                raise InvalidArgument(f"instances[{i}]: unknown input(s) {', '.join(extra)}; expected {names}")
+            _check_names(row, names, f"instances[{i}]")
             for n in names:
                 columns[n].append(_decode_value(row[n], f"instances[{i}].{n}"))
         elif len(names) == 1:
@@ -103,12 +107,7 @@ def _rows_to_columns(instances: Any, names: list[str]) -> dict[str, list[Any]]:
 
 def _columns(inputs: Any, names: list[str]) -> dict[str, Any]:
     if isinstance(inputs, dict) and not (set(inputs) == {B64} and len(names) == 1):
-        missing = [n for n in names if n not in inputs]
-        if missing:
-            raise InvalidArgument(f"inputs: missing named input: {', '.join(missing)}")
-        extra = sorted(set(inputs) - set(names))
-        if extra:
-            raise InvalidArgument(f"inputs: unknown input(s) {', '.join(extra)}; expected {names}")
+        _check_names(inputs, names, "inputs")
         return {n: _decode_value(inputs[n], f"inputs.{n}") for n in names}
     if len(names) == 1:
         return {names[0]: _decode_value(inputs, "inputs")}
