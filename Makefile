@@ -9,9 +9,22 @@ UV := python3 -m uv
 export TF_USE_LEGACY_KERAS := 1
 export UV_CACHE_DIR ?= $(HOME)/.cache/uv
 
-.PHONY: install run test test-fast lint lock bench-data clean
+LEAFLET := .vendor/leaflet-1.9.4.tgz
 
-install: $(STAMP)
+.PHONY: install run test test-fast lint lock bench-data browser clean
+
+install: $(STAMP) $(LEAFLET)
+
+# Leaflet from the npm registry (npm checks its integrity hash), inlined into the report's map.
+$(LEAFLET):
+	@mkdir -p .vendor
+	cd .vendor && npm pack --silent leaflet@1.9.4 >/dev/null
+
+# Debian's chromium for the report's browser test (installed when missing; needs root or sudo).
+browser:
+	@command -v chromium >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 $(STAMP): $(LOCK) setup.py
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -24,10 +37,10 @@ $(STAMP): $(LOCK) setup.py
 run: install
 	$(VENV)/bin/movierec run $(ARGS)
 
-test: install
+test: install browser
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-test-fast: install
+test-fast: install browser
 	$(VENV)/bin/python -m pytest -m "not e2e" $(PYTEST_ARGS)
 
 lint: install

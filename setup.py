@@ -2,7 +2,7 @@
 
 from setuptools import find_packages, setup
 
-PACKAGES = ["pipeline", "components", "transform", "trainer", "serving", "schema", "cli"]
+PACKAGES = ["pipeline", "components", "transform", "trainer", "serving", "schema", "cli", "exploration"]
 
 setup(
     name="movierec",

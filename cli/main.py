@@ -1,4 +1,4 @@
-"""`movierec`: generate/download data, run the pipeline, review schemas and anomalies, serve and query.
+"""`movierec`: generate/download data, run the pipeline, review schemas and anomalies, serve and query, explore.
 
 Light commands (``--help``, ``schema show``, ``anomalies``) never import TFX or TensorFlow;
 the heavy ones import them inside the command.
@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from cli import serving_commands
+from cli import report_command, serving_commands
 from pipeline import env
 from pipeline.config import CURATED_SCHEMA_PATH, DEFAULT_WORK_DIR, DataConfig, PipelineConfig, SampleConfig
 
@@ -104,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     anomalies = sub.add_parser("anomalies", help="the latest run's anomalies; exit 1 when there are any")
     _add_work_dir(anomalies)
     serving_commands.add_parsers(sub)
+    report_command.add_parser(sub)
     return parser
 
 
@@ -269,6 +270,7 @@ COMMANDS = {
     "anomalies": cmd_anomalies,
     "compile": cmd_compile,
     **serving_commands.COMMANDS,
+    "report": report_command.cmd_report,
 }
 
 

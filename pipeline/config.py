@@ -73,6 +73,17 @@ class Thresholds:
 
 
 @dataclasses.dataclass(frozen=True)
+class ReportConfig:
+    """The exploration report (exploration/): list lengths, minimum counts, the map's state."""
+
+    enabled: bool = True
+    top_n: int = 15
+    min_ratings_best: int = 100  # best-loved movies: mean rating among movies with at least this many ratings
+    min_ratings_worst: int = 100  # worst movies: the same floor
+    map_state: str = "CA"  # the state shown first on the zip-code map
+
+
+@dataclasses.dataclass(frozen=True)
 class PipelineConfig:
     """Everything a pipeline run needs; paths derive from ``work_dir``."""
 
@@ -85,6 +96,7 @@ class PipelineConfig:
     # Which models to train (one Trainer -> Evaluator -> Pusher per model); empty: the data half only.
     models: tuple[ModelConfig, ...] = dataclasses.field(default_factory=default_models)
     thresholds: Thresholds = Thresholds()
+    report: ReportConfig = ReportConfig()
     enable_cache: bool = True
     # Where this repository lives where components run (the container image: /pipeline); None: here.
     runtime_repo_root: str | None = None

@@ -7,6 +7,7 @@ import os
 from tfx import v1 as tfx
 
 from components.anomaly_gate.component import AnomalyGate
+from components.exploration_report.component import ExplorationReport
 from components.movielens_example_gen.component import MovieLensExampleGen
 from pipeline.config import PipelineConfig
 from pipeline.fingerprint import fingerprint
@@ -15,6 +16,7 @@ from pipeline.pipeline_ids import (
     ANOMALY_GATE,
     EXAMPLE_GEN,
     EXAMPLE_VALIDATOR,
+    EXPLORATION_REPORT,
     IMPORT_SCHEMA_GEN,
     SCHEMA_GEN,
     STATISTICS_GEN,
@@ -69,6 +71,17 @@ def create_components(config: PipelineConfig) -> list:
         ANOMALY_GATE
     )
     components += [example_validator, gate]
+    if config.report.enabled:  # the EDA report, beside the statistics and anomalies it links to
+        components.append(
+            ExplorationReport(
+                examples=example_gen.outputs["examples"],
+                catalogue=example_gen.outputs["catalogue"],
+                statistics=statistics_gen.outputs["statistics"],
+                anomalies=example_validator.outputs["anomalies"],
+                schema=schema,
+                config=config.report,
+            ).with_id(EXPLORATION_REPORT)
+        )
     transform = tfx.components.Transform(
         examples=example_gen.outputs["examples"],
         schema=schema,

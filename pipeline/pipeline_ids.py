@@ -7,6 +7,7 @@ IMPORT_SCHEMA_GEN = "ImportSchemaGen"
 EXAMPLE_VALIDATOR = "ExampleValidator"
 ANOMALY_GATE = "AnomalyGate"
 TRANSFORM = "Transform"
+EXPLORATION_REPORT = "ExplorationReport"
 
 
 def trainer_id(kind: str) -> str:
@@ -27,3 +28,5 @@ def resolver_id(kind: str) -> str:
 
 # ML Metadata type name of the catalogue artifact (KFP v2 needs "<namespace>.<Name>").
 CATALOGUE_TYPE = "movierec.MovieCatalogue"
+# ... and of the exploration report.
+REPORT_TYPE = "movierec.ExplorationReport"

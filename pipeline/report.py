@@ -12,7 +12,9 @@ from pipeline.pipeline_ids import (
     CATALOGUE_TYPE,
     EXAMPLE_GEN,
     EXAMPLE_VALIDATOR,
+    EXPLORATION_REPORT,
     IMPORT_SCHEMA_GEN,
+    REPORT_TYPE,
     SCHEMA_GEN,
     STATISTICS_GEN,
 )
@@ -56,8 +58,17 @@ def outputs_table(config: PipelineConfig, views: dict[str, str]) -> str:
         )
     anomalies = outputs.latest_artifact(md, "ExampleAnomalies", EXAMPLE_VALIDATOR)
     add("anomalies (ExampleValidator)", anomalies.uri if anomalies else None)
+    report = outputs.latest_artifact(md, REPORT_TYPE, EXPLORATION_REPORT)
+    if config.report.enabled:
+        add(
+            "exploration report",
+            report.uri if report else None,
+            f"{report.properties.get('figures', '?')} figures, {report.properties.get('tables', '?')} tables"
+            if report
+            else "",
+        )
     for name, path in sorted(views.items()):
-        add(f"{name} view (HTML)", path)
+        add(name if name.endswith(")") else f"{name} view (HTML)", path)
     add("ML Metadata (SQLite)", os.path.abspath(md))
     return render(rows)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import os
+import shutil
 from pathlib import Path
 
 from components.anomaly_gate import anomalies
@@ -116,7 +117,7 @@ def write_anomalies_view(anomalies_uri: str, output: str, schema_path: str | Non
 def write_views(metadata_path: str, views_dir: str, schema_path: str | None) -> dict[str, str]:
     """Write every view whose input exists in the latest run; returns {view: path}."""
     from pipeline import outputs
-    from pipeline.pipeline_ids import EXAMPLE_VALIDATOR, STATISTICS_GEN
+    from pipeline.pipeline_ids import EXAMPLE_VALIDATOR, EXPLORATION_REPORT, REPORT_TYPE, STATISTICS_GEN
 
     written: dict[str, str] = {}
     views_dir = os.path.abspath(views_dir)
@@ -128,4 +129,10 @@ def write_views(metadata_path: str, views_dir: str, schema_path: str | None) -> 
         written["anomalies"] = write_anomalies_view(
             anomalies_ref.uri, os.path.join(views_dir, "anomalies.html"), schema_path
         )
+    report = outputs.latest_artifact(metadata_path, REPORT_TYPE, EXPLORATION_REPORT)
+    if report and os.path.exists(os.path.join(report.uri, "report.html")):
+        target = os.path.join(views_dir, "report")
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(report.uri, target)  # with the statistics and anomalies views it links to
+        written["exploration report (HTML)"] = os.path.join(target, "report.html")
     return written

@@ -14,7 +14,7 @@ from cli.main import main
 from components.movielens_example_gen.synthetic import SyntheticSpec, generate
 from pipeline import outputs
 from pipeline.config import PipelineConfig
-from pipeline.pipeline_ids import EXAMPLE_GEN, SCHEMA_GEN, STATISTICS_GEN
+from pipeline.pipeline_ids import EXAMPLE_GEN, EXPLORATION_REPORT, REPORT_TYPE, SCHEMA_GEN, STATISTICS_GEN
 from transform import features as F
 
 pytestmark = pytest.mark.e2e
@@ -45,11 +45,22 @@ def test_clean_data_runs_through_validation(data, tmp_path, capsys):
         "ImportSchemaGen",
         "ExampleValidator",
         "AnomalyGate",
+        "ExplorationReport",
     ):
         assert f"✔ {component} finished" in out.err
     assert "examples (tf.Example, train/eval)" in out.out and "statistics view (HTML)" in out.out
+    assert "exploration report (HTML)" in out.out
 
+    # the exploration report: an artifact in ML Metadata, built from the examples of this run
     md = str(work / "metadata.sqlite")
+    report = outputs.latest_artifact(md, REPORT_TYPE, EXPLORATION_REPORT)
+    assert report.properties["ratings"] == 2000 and report.properties["figures"] > 10
+    page = Path(report.uri, "report.html").read_text()
+    assert page.count('data-section="') == 11 and "2,000 ratings" in page
+    for view in ("statistics.html", "anomalies.html"):  # written beside it and linked from it
+        assert Path(report.uri, view).exists() and f'href="{view}"' in page
+    assert (work / "views" / "report" / "report.html").read_text() == page
+
     examples = outputs.latest_artifact(md, "Examples", EXAMPLE_GEN)
     assert examples.properties["train_examples"] == 1600 and examples.properties["eval_examples"] == 400
     stats = outputs.latest_artifact(md, "ExampleStatistics", STATISTICS_GEN)
