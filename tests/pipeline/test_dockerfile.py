@@ -1,0 +1,18 @@
+"""deploy/Dockerfile (the Kubeflow image) carries every package of setup.py at the lock's versions."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_dockerfile_pins_match_the_lock_and_copy_every_package():
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
+    lock = dict(re.findall(r"^([a-z0-9_.-]+)==([^\s]+)$", (ROOT / "requirements.lock").read_text(), re.M))
+    pins = re.findall(r"^\s+([a-z0-9_.-]+)==([^\s\\]+)", dockerfile, re.M)
+    assert pins and all(lock.get(name) == version for name, version in pins), pins
+    packages = re.search(r"^PACKAGES = \[(.*)\]", (ROOT / "setup.py").read_text(), re.M).group(1)
+    copied = set(re.findall(r"^COPY (\w+) \./\1$", dockerfile, re.M))
+    assert {p.strip().strip('"') for p in packages.split(",")} <= copied
