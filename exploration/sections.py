@@ -155,6 +155,18 @@ def _title_series(table: pd.DataFrame, value: str) -> pd.Series:
     return pd.Series(table[value].values, index=table[F.MOVIE_TITLE].values)
 
 
+def _group_figure(
+    name: str, title: str, groups: dict[str, pd.DataFrame], value: str, chart_title: str, xlabel: str
+) -> Figure:
+    """Small multiples, one panel a group; the caption names each group's first movie and its value."""
+    shown = "{:,}" if value == "ratings" else "{:.2f}"
+    caption = "; ".join(
+        f"{g}: {t.iloc[0][F.MOVIE_TITLE]} ({shown.format(t.iloc[0][value])})" for g, t in groups.items()
+    )
+    panels = figures.panels({g: _title_series(t, value) for g, t in groups.items()}, chart_title, xlabel)
+    return Figure(name, title, caption + ".", panels)
+
+
 def _groups_frame(groups: dict[str, pd.DataFrame], column: str) -> pd.DataFrame:
     return (
         pd.concat([t.assign(**{column: g}) for g, t in groups.items()], ignore_index=True) if groups else pd.DataFrame()
@@ -179,26 +191,21 @@ def most_rated(f: Frames, config: ReportConfig) -> Section:
                     _title_series(top, "ratings"), f"Top {n} most-rated movies", "ratings", "movie", horizontal=True
                 ),
             ),
-            Figure(
+            _group_figure(
                 "most_rated_by_gender",
                 "Most-rated by gender",
-                "; ".join(f"{g}: {t.iloc[0][F.MOVIE_TITLE]} ({t.iloc[0]['ratings']:,})" for g, t in by_gender.items())
-                + ".",
-                figures.panels(
-                    {g: _title_series(t, "ratings") for g, t in by_gender.items()},
-                    f"Top {n} most-rated movies by gender",
-                    "ratings",
-                ),
+                by_gender,
+                "ratings",
+                f"Top {n} most-rated movies by gender",
+                "ratings",
             ),
-            Figure(
+            _group_figure(
                 "most_rated_by_age",
                 "Most-rated by age group",
-                "; ".join(f"{g}: {t.iloc[0][F.MOVIE_TITLE]}" for g, t in by_age.items()) + ".",
-                figures.panels(
-                    {g: _title_series(t, "ratings") for g, t in by_age.items()},
-                    f"Top {n} most-rated movies by age group",
-                    "ratings",
-                ),
+                by_age,
+                "ratings",
+                f"Top {n} most-rated movies by age group",
+                "ratings",
             ),
         ],
         tables=[
@@ -236,35 +243,18 @@ def best_loved(f: Frames, config: ReportConfig) -> Section:
             ),
         ),
     ]
-    if by_gender:
-        section.figures.append(
-            Figure(
-                "best_loved_by_gender",
-                "Best-loved by gender",
-                "; ".join(
-                    f"{g}: {t.iloc[0][F.MOVIE_TITLE]} ({t.iloc[0]['mean_rating']:.2f})" for g, t in by_gender.items()
+    for key, label, groups in (("gender", "gender", by_gender), ("age", "age group", by_age)):
+        if groups:
+            section.figures.append(
+                _group_figure(
+                    f"best_loved_by_{key}",
+                    f"Best-loved by {label}",
+                    groups,
+                    "mean_rating",
+                    f"Best-loved by {label} (at least {m} ratings within the group)",
+                    "mean rating",
                 )
-                + ".",
-                figures.panels(
-                    {g: _title_series(t, "mean_rating") for g, t in by_gender.items()},
-                    f"Best-loved by gender (at least {m} ratings within the group)",
-                    "mean rating",
-                ),
             )
-        )
-    if by_age:
-        section.figures.append(
-            Figure(
-                "best_loved_by_age",
-                "Best-loved by age group",
-                "; ".join(f"{g}: {t.iloc[0][F.MOVIE_TITLE]}" for g, t in by_age.items()) + ".",
-                figures.panels(
-                    {g: _title_series(t, "mean_rating") for g, t in by_age.items()},
-                    f"Best-loved by age group (at least {m} ratings within the group)",
-                    "mean rating",
-                ),
-            )
-        )
     section.tables = [
         Table("best_loved", f"Best-loved movies (at least {m} ratings)", top),
         Table("best_loved_by_gender", "By gender", _groups_frame(by_gender, "gender")),
