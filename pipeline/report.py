@@ -90,6 +90,8 @@ def model_metrics(metadata_path: str, kind: str) -> dict[str, float]:
     for per_slice in tfma.load_metrics(evaluation.uri):
         if len(per_slice.slice_key.single_slice_keys) == 0:  # the overall slice
             for entry in per_slice.metric_keys_and_values:
+                if entry.key.is_diff or entry.key.model_name == tfma.BASELINE_KEY:  # the candidate's own values
+                    continue
                 result[entry.key.name] = entry.value.double_value.value
     if "mean_squared_error" in result:
         result["rmse"] = math.sqrt(result["mean_squared_error"])

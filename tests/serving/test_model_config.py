@@ -46,3 +46,27 @@ def test_users_from_friendly_values():
         occupation("astronaut")
     with pytest.raises(ValueError, match="gender"):
         User.new(age=30, gender="X", occupation_name="writer")
+
+
+def test_serve_runs_tensorflow_model_server_when_it_is_on_path(tmp_path, monkeypatch):
+    import io
+
+    from serving.server import ServerOptions, serve
+
+    (tmp_path / "serving" / "ranking" / "1").mkdir(parents=True)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "tensorflow_model_server"  # stands in for TF Serving: records how it was started
+    fake.write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/argv\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    stream = io.StringIO()
+    options = ServerOptions(str(tmp_path / "serving"), grpc_port=9000, rest_port=9001)
+    assert serve(options, stream, str(tmp_path / "config")) == 0
+    argv = (tmp_path / "argv").read_text().split()
+    assert "--port=9000" in argv and "--rest_api_port=9001" in argv
+    assert f"--model_config_file={tmp_path / 'config' / 'models.config'}" in argv
+    assert f"--monitoring_config_file={tmp_path / 'config' / 'monitoring.config'}" in argv
+    config = model_config.read(str(tmp_path / "config" / "models.config"))
+    assert [m.base_path for m in config.model_config_list.config] == [str(tmp_path / "serving" / "ranking")]
+    assert "running TensorFlow Serving" in stream.getvalue()
