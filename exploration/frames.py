@@ -10,6 +10,7 @@ import glob
 import os
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from components.movielens_example_gen import enrichment, readers
@@ -100,8 +101,6 @@ def from_examples(examples_uri: str, catalogue_uri: str, enrichment_kind: str = 
     for batch in dataset:
         for name in spec:
             columns[name].append(batch[name].numpy())
-    import numpy as np
-
     data = {name: np.concatenate(parts) for name, parts in columns.items()}
     for name, values in data.items():
         if values.dtype == object:
