@@ -79,7 +79,7 @@ def from_examples(examples_uri: str, catalogue_uri: str, enrichment_kind: str = 
     """ExampleGen's tf.Examples (every split) and its movie catalogue."""
     import tensorflow as tf
 
-    from trainer.data import read_catalogue
+    from components.movielens_example_gen.catalogue import read_catalogue
 
     paths = sorted(glob.glob(os.path.join(examples_uri, "Split-*", "*")))
     if not paths:

@@ -170,7 +170,7 @@ class ServingClient:
             request = predict_pb2.PredictRequest()
             self._spec(request.model_spec, model, version, label, signature)
             for name, values in inputs.items():
-                request.inputs[name].CopyFrom(tf.make_tensor_proto(_array(values)))
+                request.inputs[name].CopyFrom(tf.make_tensor_proto(_utf8(values)))
             response = self._grpc(self._predictions.Predict, request)
             return {name: tf.make_ndarray(proto) for name, proto in response.outputs.items()}
         body = rest_json.make_request(inputs, signature, self.rest_format)
@@ -178,20 +178,16 @@ class ServingClient:
         if "" in outputs:  # a single output is written bare: name it from the signature
             (name,) = self._output_names(model, signature, version, label)
             outputs = {name: outputs[""]}
-        return {name: _from_json(values) for name, values in outputs.items()}
+        return {name: _utf8(values) for name, values in outputs.items()}
 
     def status(self, model: str, version: int | None = None, label: str | None = None) -> list[dict[str, Any]]:
         """``model_version_status`` as TF Serving's REST API writes it (same for both protocols)."""
         if self.protocol == GRPC:
-            from google.protobuf import json_format
             from tensorflow_serving.apis import get_model_status_pb2
 
             request = get_model_status_pb2.GetModelStatusRequest()
             self._spec(request.model_spec, model, version, label)
-            response = self._grpc(self._models.GetModelStatus, request)
-            doc = json_format.MessageToDict(
-                response, including_default_value_fields=True, preserving_proto_field_name=True
-            )
+            doc = rest_json.proto_json(self._grpc(self._models.GetModelStatus, request))
         else:
             doc = self._rest("GET", self._path(model, version, label))
         return doc["model_version_status"]
@@ -199,21 +195,11 @@ class ServingClient:
     def metadata(self, model: str, version: int | None = None, label: str | None = None) -> dict[str, Any]:
         """``{"model_spec": ..., "metadata": {"signature_def": {"signature_def": {...}}}}`` (REST's shape)."""
         if self.protocol == GRPC:
-            from google.protobuf import json_format
             from tensorflow_serving.apis import get_model_metadata_pb2
 
             request = get_model_metadata_pb2.GetModelMetadataRequest(metadata_field=["signature_def"])
             self._spec(request.model_spec, model, version, label)
-            response = self._grpc(self._predictions.GetModelMetadata, request)
-            signatures = get_model_metadata_pb2.SignatureDefMap()
-            response.metadata["signature_def"].Unpack(signatures)
-
-            def as_dict(message: Any) -> dict[str, Any]:
-                return json_format.MessageToDict(
-                    message, including_default_value_fields=True, preserving_proto_field_name=True
-                )
-
-            return {"model_spec": as_dict(response.model_spec), "metadata": {"signature_def": as_dict(signatures)}}
+            return rest_json.metadata_json(self._grpc(self._predictions.GetModelMetadata, request))
         return self._rest("GET", self._path(model, version, label) + "/metadata")
 
     def signatures(self, model: str, version: int | None = None, label: str | None = None) -> dict[str, Any]:
@@ -308,18 +294,12 @@ def _rows(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
     return {name: [r[name] for r in rows] for name in rows[0]}
 
 
-def _array(values: Sequence[Any] | np.ndarray) -> np.ndarray:
+def _utf8(values: Sequence[Any] | np.ndarray) -> np.ndarray:
+    """Text as bytes: what a DT_STRING TensorProto takes, and what gRPC gives back (REST gives str)."""
     array = np.asarray(values)
     if array.dtype.kind == "U":
         return np.vectorize(lambda s: s.encode("utf-8"), otypes=[object])(array)
     return array
-
-
-def _from_json(values: np.ndarray) -> np.ndarray:
-    """REST gives strings as str: make them bytes, as gRPC's TensorProtos give them."""
-    if values.dtype.kind == "U":
-        return np.vectorize(lambda s: s.encode("utf-8"), otypes=[object])(values)
-    return values
 
 
 def _text(value: Any) -> str:

@@ -102,7 +102,7 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer):
 
 
 def make_server(core: ServerCore, host: str, port: int, workers: int = 16) -> tuple[grpc.Server, int]:
-    """A started-ready (not yet started) gRPC server and the port it bound."""
+    """The gRPC server (not started yet) and the port it bound."""
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grpc"),
         options=[

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from serving.errors import InvalidArgument, NotFound
 from serving.model_config import ModelEntry
-from serving.servable import Servable, version_not_found
+from serving.servable import Servable, read_saved_model, version_not_found
 
 log = logging.getLogger("movierec.serving")
 
@@ -59,12 +59,8 @@ def files_present(path: str) -> bool:
     A copy in progress (the TFX Pusher copies file by file) is not loaded. An unreadable
     saved_model.pb counts as present: loading it then reports the error in the model status.
     """
-    from tensorflow.core.protobuf import saved_model_pb2
-
-    saved = saved_model_pb2.SavedModel()
     try:
-        with open(os.path.join(path, "saved_model.pb"), "rb") as f:
-            saved.ParseFromString(f.read())
+        saved = read_saved_model(path)
     except FileNotFoundError:
         return False
     except Exception:  # not a SavedModel proto: let the loader say so

@@ -158,3 +158,21 @@ def parse_response(doc: Mapping[str, Any]) -> dict[str, np.ndarray]:
             return {name: np.asarray(_decode_value(v, name)) for name, v in outputs.items()}
         return {"": np.asarray(_decode_value(outputs, "outputs"))}
     raise InvalidArgument(f"response has neither 'predictions' nor 'outputs': {list(doc)}")
+
+
+# -- status and metadata ------------------------------------------------------------------------
+def proto_json(message: Any) -> dict[str, Any]:
+    """A status/metadata proto as TF Serving's REST API writes it (snake_case, defaults included)."""
+    from google.protobuf import json_format
+
+    return json_format.MessageToDict(message, including_default_value_fields=True, preserving_proto_field_name=True)
+
+
+def metadata_json(response: Any) -> dict[str, Any]:
+    """A GetModelMetadataResponse as REST's ``{"model_spec": ..., "metadata": {"signature_def": ...}}``."""
+    from tensorflow_serving.apis import get_model_metadata_pb2
+
+    signatures = get_model_metadata_pb2.SignatureDefMap()
+    if not response.metadata["signature_def"].Unpack(signatures):
+        raise InvalidArgument("the metadata response carries no signature_def")
+    return {"model_spec": proto_json(response.model_spec), "metadata": {"signature_def": proto_json(signatures)}}

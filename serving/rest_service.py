@@ -10,11 +10,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
 
-from google.protobuf import json_format
-
 from serving import rest_json
 from serving.core import ServerCore
-from serving.errors import InvalidArgument, NotFound, ServingError, Unimplemented
+from serving.errors import InvalidArgument, ServingError, Unimplemented
+from serving.metrics import CONTENT_TYPE
 from serving.model_config import PROMETHEUS_PATH
 
 log = logging.getLogger("movierec.serving")
@@ -25,10 +24,6 @@ PREDICT_PATH = re.compile(
 )
 STATUS_PATH = re.compile(r"(?i)/v1/models(?:/([^/:]+))?(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?(?:/(metadata))?")
 MAX_BODY = 64 << 20
-
-
-def _proto_json(message) -> dict[str, Any]:
-    return json_format.MessageToDict(message, including_default_value_fields=True, preserving_proto_field_name=True)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -67,8 +62,6 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         path = self._path()
         if path == PROMETHEUS_PATH:
-            from serving.metrics import CONTENT_TYPE
-
             self._reply(200, self.core.metrics.exposition(), CONTENT_TYPE)
             return
         match = STATUS_PATH.fullmatch(path)
@@ -82,13 +75,9 @@ class Handler(BaseHTTPRequestHandler):
             with self.core.request(name, kind, PROTOCOL):
                 version_number = int(version) if version else None
                 if subresource:
-                    response = self.core.metadata(name, version_number, label)
-                    doc = {
-                        "model_spec": _proto_json(response.model_spec),
-                        "metadata": {"signature_def": _signature_defs(response)},
-                    }
+                    doc = rest_json.metadata_json(self.core.metadata(name, version_number, label))
                 else:
-                    doc = _proto_json(self.core.status(name, version_number, label))
+                    doc = rest_json.proto_json(self.core.status(name, version_number, label))
         except ServingError as e:
             self._error(e)
             return
@@ -131,15 +120,6 @@ class Handler(BaseHTTPRequestHandler):
             self._json(500, {"error": f"{type(e).__name__}: {e}"})
             return
         self._json(200, doc)
-
-
-def _signature_defs(response) -> dict[str, Any]:
-    from tensorflow_serving.apis import get_model_metadata_pb2
-
-    signatures = get_model_metadata_pb2.SignatureDefMap()
-    if not response.metadata["signature_def"].Unpack(signatures):
-        raise NotFound("no signature_def metadata")
-    return _proto_json(signatures)
 
 
 def make_server(core: ServerCore, host: str, port: int) -> ThreadingHTTPServer:

@@ -16,12 +16,17 @@ DEFAULT_SIGNATURE = "serving_default"
 _INIT_OP_SIGNATURE = "__saved_model_init_op"
 
 
+def read_saved_model(path: str) -> saved_model_pb2.SavedModel:
+    """A version folder's saved_model.pb (DecodeError when it is not one, FileNotFoundError when absent)."""
+    saved = saved_model_pb2.SavedModel()
+    with open(os.path.join(path, "saved_model.pb"), "rb") as f:
+        saved.ParseFromString(f.read())
+    return saved
+
+
 def read_signature_defs(path: str) -> dict[str, meta_graph_pb2.SignatureDef]:
     """The serving signature defs of a SavedModel, read from saved_model.pb (as TF Serving does)."""
-    saved = saved_model_pb2.SavedModel()
-    with tf.io.gfile.GFile(os.path.join(path, "saved_model.pb"), "rb") as f:
-        saved.ParseFromString(f.read())
-    for meta_graph in saved.meta_graphs:
+    for meta_graph in read_saved_model(path).meta_graphs:
         if "serve" in meta_graph.meta_info_def.tags:
             return {k: v for k, v in meta_graph.signature_def.items() if k != _INIT_OP_SIGNATURE}
     raise ValueError(f"{path}: no meta graph tagged 'serve'")

@@ -103,8 +103,9 @@ class ModelServer:
     def summary(self) -> list[str]:
         lines = []
         for name in self.store.model_names:
-            versions = [s for s in self.store.status(name)]
-            shown = ", ".join(f"{s.version} {s.state}" + (f" ({s.error})" if s.error else "") for s in versions)
+            shown = ", ".join(
+                f"{s.version} {s.state}" + (f" ({s.error})" if s.error else "") for s in self.store.status(name)
+            )
             lines.append(f"{name}: {shown or 'no versions yet'}")
         return lines
 

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
-from typing import Any
-
 import tensorflow as tf
 import tensorflow_transform as tft
 from tfx_bsl.public import tfxio
 
-from components.movielens_example_gen.example_codec import from_example
+from components.movielens_example_gen.catalogue import tfrecord_path
 from transform import features as F
 
-CATALOGUE_FILE = "catalogue.tfrecord.gz"
 MOVIE_ID_KEY = "movie_id_raw"  # the raw movie id kept beside the transformed movie features
 
 
@@ -41,7 +37,7 @@ def catalogue_dataset(
     catalogue_uri: str, tf_transform_output: tft.TFTransformOutput, batch_size: int = 1024
 ) -> tf.data.Dataset:
     """Every movie once: transformed movie features plus ``movie_id_raw`` (the raw id)."""
-    path = os.path.join(catalogue_uri, CATALOGUE_FILE)
+    path = tfrecord_path(catalogue_uri)
     spec = raw_movie_spec(tf_transform_output)
     layer = tf_transform_output.transform_features_layer()
 
@@ -52,12 +48,3 @@ def catalogue_dataset(
         return transformed
 
     return tf.data.TFRecordDataset(path, compression_type="GZIP").batch(batch_size).map(transform)
-
-
-def read_catalogue(catalogue_uri: str) -> list[dict[str, Any]]:
-    """Every movie of the catalogue as a raw feature dict (title, genres as a list, year, ...)."""
-    path = os.path.join(catalogue_uri, CATALOGUE_FILE)
-    return [
-        from_example(tf.train.Example.FromString(record.numpy()))
-        for record in tf.data.TFRecordDataset(path, compression_type="GZIP")
-    ]

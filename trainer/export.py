@@ -11,9 +11,10 @@ import tensorflow as tf
 import tensorflow_recommenders as tfrs
 import tensorflow_transform as tft
 
+from components.movielens_example_gen.catalogue import read_catalogue
 from serving import contract as C
 from trainer.config import ModelConfig
-from trainer.data import MOVIE_ID_KEY, catalogue_dataset, read_catalogue
+from trainer.data import MOVIE_ID_KEY, catalogue_dataset
 from trainer.models import MovieModel
 from trainer.towers import rate
 from transform import features as F

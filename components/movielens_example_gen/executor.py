@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 from typing import Any
@@ -18,6 +17,7 @@ from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils
 
 from components.movielens_example_gen import enrichment, readers, splits
+from components.movielens_example_gen.catalogue import write_catalogue
 from components.movielens_example_gen.errors import DataError, Rejects
 from components.movielens_example_gen.example_codec import to_example
 from components.movielens_example_gen.text_files import decode
@@ -25,8 +25,6 @@ from transform import features as F
 
 EXAMPLES_KEY = "examples"
 CATALOGUE_KEY = "catalogue"
-CATALOGUE_TFRECORD = "catalogue.tfrecord.gz"
-CATALOGUE_CSV = "movies.csv"
 SUMMARY_JSON = "summary.json"
 REJECTED_FILE = "rejected.tsv"
 CHUNK_LINES = 100_000
@@ -260,25 +258,3 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         catalogue.set_int_custom_property("movies", len(movies))
         catalogue.set_string_custom_property("enrichment", enrichment_kind)
         logging.info("MovieLensExampleGen: %s", json.dumps(summary))
-
-
-def write_catalogue(uri: str, movies: dict[str, dict[str, Any]]) -> None:
-    """Every movie once: tf.Examples (for the retrieval index) and a CSV (for people and clients)."""
-    tf.io.gfile.makedirs(uri)
-    ordered = sorted(movies.values(), key=lambda m: int(m[F.MOVIE_ID]))
-    options = tf.io.TFRecordOptions(compression_type="GZIP")
-    with tf.io.TFRecordWriter(os.path.join(uri, CATALOGUE_TFRECORD), options) as writer:
-        for movie in ordered:
-            writer.write(to_example(movie).SerializeToString())
-    columns = [name for name in F.MOVIE_FEATURES + F.ENRICHMENT_FEATURES]
-    with tf.io.gfile.GFile(os.path.join(uri, CATALOGUE_CSV), "w") as f:
-        writer_csv = csv.writer(f)
-        writer_csv.writerow(columns)
-        for movie in ordered:
-            row = []
-            for name in columns:
-                value = movie.get(name)
-                row.append(
-                    "|".join(str(v) for v in value) if isinstance(value, list) else ("" if value is None else value)
-                )
-            writer_csv.writerow(row)

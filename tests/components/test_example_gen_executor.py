@@ -12,6 +12,7 @@ from tfx.types import standard_artifacts
 
 from components.artifacts import MovieCatalogue
 from components.movielens_example_gen import executor
+from components.movielens_example_gen.catalogue import CATALOGUE_CSV, CATALOGUE_TFRECORD
 from components.movielens_example_gen.errors import DataError
 from components.movielens_example_gen.example_codec import from_example
 from tests.components import fixtures
@@ -60,11 +61,11 @@ def test_random_split_writes_typed_examples_and_catalogue(tiny_dataset, tmp_path
     # the same (user, movie) pair never lands in both splits
     assert not {(r[F.USER_ID], r[F.MOVIE_ID]) for r in train} & {(r[F.USER_ID], r[F.MOVIE_ID]) for r in eval_}
 
-    with open(f"{catalogue.uri}/{executor.CATALOGUE_CSV}") as f:
+    with open(f"{catalogue.uri}/{CATALOGUE_CSV}") as f:
         movies = list(csv.DictReader(f))
     assert len(movies) == 40 == catalogue.get_int_custom_property("movies")
     assert len({m[F.MOVIE_ID] for m in movies}) == 40
-    records = list(tf.data.TFRecordDataset(f"{catalogue.uri}/{executor.CATALOGUE_TFRECORD}", compression_type="GZIP"))
+    records = list(tf.data.TFRecordDataset(f"{catalogue.uri}/{CATALOGUE_TFRECORD}", compression_type="GZIP"))
     assert len(records) == 40
 
     # deterministic for a seed, different for another

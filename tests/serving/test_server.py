@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -25,15 +24,10 @@ from serving.errors import InvalidArgument, NotFound, Unimplemented
 from serving.model_config import ModelEntry, VersionPolicy
 from serving.server import TF_SERVING_BINARY, ModelServer, ServerOptions, tensorflow_model_server_command
 from serving.users import User
+from tests.serving.ports import free_port
 from transform import features as F
 
 USER = User("3", "F", 25, "programmer", F.OCCUPATION_LABEL_IDS["programmer"], "94110", 978300760)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Running:
@@ -201,12 +195,11 @@ def test_rest_row_columnar_b64_and_errors(running, trained_models):
         assert unimplemented.status_code == 501 and "predict" in unimplemented.json()["error"]
 
 
+@pytest.mark.parametrize("running", ["local"], indirect=True)  # the local server's own message
 def test_grpc_classify_is_unimplemented_with_a_message(running):
     import grpc
     from tensorflow_serving.apis import classification_pb2, prediction_service_pb2_grpc
 
-    if running.kind != "local":
-        pytest.skip("TF Serving's own Classify answers differently (no classify signature)")
     with grpc.insecure_channel(f"127.0.0.1:{running.grpc_port}") as channel:
         stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
         with pytest.raises(grpc.RpcError) as error:
@@ -214,9 +207,8 @@ def test_grpc_classify_is_unimplemented_with_a_message(running):
     assert error.value.code() == grpc.StatusCode.UNIMPLEMENTED and "Predict" in error.value.details()
 
 
+@pytest.mark.parametrize("running", ["local"], indirect=True)  # TF Serving's own metric names differ
 def test_prometheus_metrics_count_requests(running):
-    if running.kind != "local":
-        pytest.skip("TF Serving's own metric names differ")
     with running.client(REST) as c:
         c.retrieve(USER)
     text = requests.get(f"http://127.0.0.1:{running.rest_port}{model_config.PROMETHEUS_PATH}").text

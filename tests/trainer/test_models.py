@@ -10,10 +10,11 @@ import pytest
 import tensorflow as tf
 import tensorflow_transform as tft
 
+from components.movielens_example_gen.catalogue import read_catalogue
 from serving import contract as C
 from tests.model_data import fn_args
 from trainer.config import ModelConfig
-from trainer.data import catalogue_dataset, input_fn, read_catalogue
+from trainer.data import catalogue_dataset, input_fn
 from trainer.models import MovieModel, make_optimizer
 from trainer.run import HISTORY_FILE, run_fn, train
 from trainer.towers import vocab_sizes
