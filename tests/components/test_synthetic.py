@@ -80,6 +80,63 @@ def test_planted_preferences_beat_popularity(tmp_path):
     assert mine > pop * 1.15, (mine, pop)
 
 
+def _ratings(folder) -> np.ndarray:
+    """(user, movie, rating) rows of ratings.dat, as floats."""
+    lines = (folder / "ratings.dat").read_text().splitlines()
+    return np.array([readers.parse_rating("ml-1m", line)[:3] for line in lines], dtype=float)
+
+
+def test_star_values_spread_like_movielens(tmp_path):
+    """Stars have about ml-1m's mean, spread and shares, not a pile of fives."""
+    generate(tmp_path, SPEC)
+    stars = _ratings(tmp_path)[:, 2]
+    assert 3.45 <= stars.mean() <= 3.75, stars.mean()
+    assert 1.0 <= stars.std() <= 1.2, stars.std()
+    values, counts = np.unique(stars, return_counts=True)
+    assert values.tolist() == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert (counts / len(stars) >= 0.03).all(), counts / len(stars)
+    assert counts.max() / len(stars) < 0.45, counts / len(stars)
+
+
+def test_star_values_follow_planted_biases_and_taste(tmp_path):
+    """On a random held-out 20%: user+movie biases beat the global mean by a clear margin, and a
+    factorisation of what the biases leave beats the biases (the rating depends on the taste)."""
+    generate(tmp_path, SPEC)
+    rows = _ratings(tmp_path)
+    users, movies, stars = rows[:, 0].astype(int), rows[:, 1].astype(int), rows[:, 2]
+    n_u, n_m = SPEC.users + 1, SPEC.movies + 1
+    is_eval = np.random.RandomState(0).rand(len(rows)) < 0.2
+    train = ~is_eval
+    mean = stars[train].mean()
+
+    def rmse(predicted: np.ndarray) -> float:
+        return float(np.sqrt(np.mean((predicted[is_eval] - stars[is_eval]) ** 2)))
+
+    # Least squares (lightly regularised) of user + movie biases on the training ratings.
+    design = np.zeros((len(rows), n_u + n_m))
+    design[np.arange(len(rows)), users] = 1.0
+    design[np.arange(len(rows)), n_u + movies] = 1.0
+    gram = design[train].T @ design[train] + 5.0 * np.eye(n_u + n_m)
+    biases = np.linalg.solve(gram, design[train].T @ (stars[train] - mean))
+    bias_model = mean + design @ biases
+    global_rmse, bias_rmse = rmse(np.full(len(rows), mean)), rmse(bias_model)
+    assert bias_rmse < 0.92 * global_rmse, (bias_rmse, global_rmse)
+
+    # Alternating least squares, rank 8, on the residuals of the biases.
+    residual = stars - bias_model
+    rng = np.random.RandomState(1)
+    user_f, movie_f = rng.normal(0, 0.1, (n_u, 8)), rng.normal(0, 0.1, (n_m, 8))
+    by_user = [np.flatnonzero(train & (users == u)) for u in range(n_u)]
+    by_movie = [np.flatnonzero(train & (movies == m)) for m in range(n_m)]
+    for _ in range(10):
+        for fixed, solved, groups, other in ((movie_f, user_f, by_user, movies), (user_f, movie_f, by_movie, users)):
+            for i, index in enumerate(groups):
+                f = fixed[other[index]]
+                solved[i] = np.linalg.solve(f.T @ f + 10.0 * np.eye(8), f.T @ residual[index])
+    personal_rmse = rmse(bias_model + (user_f[users] * movie_f[movies]).sum(axis=1))
+    assert personal_rmse < 0.99 * bias_rmse, (personal_rmse, bias_rmse)
+
+
 def test_cli_generate(tmp_path, capsys):
     from cli.main import main
 
