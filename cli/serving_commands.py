@@ -39,16 +39,34 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     query = sub.add_parser("query", help="recommendations for a user from a running model server")
     who = query.add_argument_group("the user (a known id, or demographics for a new user)")
-    who.add_argument("--user-id", default="", help="looked up in --data-dir for the user's demographics")
+    who.add_argument(
+        "--user-id", default="", help="looked up in --data-dir for the user's demographics and history (ratings)"
+    )
     who.add_argument("--age", type=int, default=None, help="age in years")
     who.add_argument("--gender", choices=["F", "M"], default=None)
     who.add_argument("--occupation", default=None, help="e.g. programmer, 'college/grad student', writer")
     who.add_argument("--zip", default=None)
     who.add_argument("--timestamp", type=int, default=None, help="seconds since 1970 (default: now)")
+    who.add_argument(
+        "--history",
+        default=None,
+        help="movie ids the user rated, most recent first, e.g. 1,2,3 (replaces the looked-up history; "
+        "stars unknown, sent as 0; '' for none: a cold start)",
+    )
     query.add_argument("--data-dir", default=None, help="MovieLens data with users.dat (default: the sample)")
     query.add_argument("--work-dir", default=str(DEFAULT_WORK_DIR))
     query.add_argument("--k", type=int, default=10)
     query.add_argument("--candidates", type=int, default=100, help="retrieved before ranking (default: 100)")
+    query.add_argument(
+        "--include-seen", action="store_true", help="also recommend movies in the history (default: unseen only)"
+    )
+    query.add_argument(
+        "--rating-weight",
+        type=float,
+        default=None,
+        help="order by retrieval score + this x predicted rating; 0 keeps the retrieval order "
+        "(default: serving.client.DEFAULT_RATING_WEIGHT)",
+    )
     query.add_argument("--protocol", choices=["grpc", "rest"], default="grpc")
     query.add_argument("--host", default="127.0.0.1")
     query.add_argument("--grpc-port", type=int, default=8500)
@@ -91,9 +109,13 @@ def _user(args: argparse.Namespace):
     if args.user_id:
         data_dir = args.data_dir or PipelineConfig(work_dir=args.work_dir).sample_dir
         if os.path.exists(data_dir):
-            user = from_data(data_dir, args.user_id)
+            user = from_data(data_dir, args.user_id, history=args.history is None)
         if user is None:
-            print(f"[movierec] user {args.user_id} is not in {data_dir}: out-of-vocabulary features", file=sys.stderr)
+            print(
+                f"[movierec] user {args.user_id} is not in {data_dir}: out-of-vocabulary features"
+                + (", no history" if args.history is None else ""),
+                file=sys.stderr,
+            )
     if user is None or any(v is not None for v in (args.age, args.gender, args.occupation, args.zip)):
         base = user or User(user_id=args.user_id)
         user = User.new(  # flags given replace what is known (a bucket value is its own age bucket)
@@ -102,13 +124,18 @@ def _user(args: argparse.Namespace):
             occupation_name=args.occupation if args.occupation is not None else base.occupation_text,
             zip_code=args.zip if args.zip is not None else base.zip_code,
             user_id=args.user_id,
+            history=base.history,
+            history_ratings=base.history_ratings,
         )
+    if args.history is not None:  # by hand: replaces the looked-up history; stars unknown (0)
+        history = tuple(m.strip() for m in args.history.split(",") if m.strip())
+        user = dataclasses.replace(user, history=history, history_ratings=())
     return dataclasses.replace(user, timestamp=args.timestamp)
 
 
 def cmd_query(args: argparse.Namespace) -> int:
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # the client imports TF for its protos only: no C++ log lines
-    from serving.client import ServingClient
+    from serving.client import DEFAULT_RATING_WEIGHT, ServingClient
     from serving.errors import ServingError
 
     try:
@@ -116,12 +143,21 @@ def cmd_query(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"movierec query: {e}", file=sys.stderr)
         return 2
+    weight = DEFAULT_RATING_WEIGHT if args.rating_weight is None else args.rating_weight
     client = ServingClient(
         args.host, args.protocol, args.grpc_port, args.rest_port, timeout=args.timeout, retries=2, backoff=0.5
     )
     try:
         with client:
-            recs = client.recommend(user, args.k, args.candidates, args.retrieval_model, args.ranking_model)
+            recs = client.recommend(
+                user,
+                args.k,
+                args.candidates,
+                args.retrieval_model,
+                args.ranking_model,
+                include_seen=args.include_seen,
+                rating_weight=weight,
+            )
     except ServingError as e:
         port = args.grpc_port if args.protocol == "grpc" else args.rest_port
         print(f"movierec query: {e} ({args.protocol} {args.host}:{port})", file=sys.stderr)
@@ -132,13 +168,19 @@ def cmd_query(args: argparse.Namespace) -> int:
         print(json.dumps([dataclasses.asdict(r) for r in recs], indent=2))
         return 0
     shown = ", ".join(f"{k}={v}" for k, v in user.features().items() if k != "timestamp")
-    print(f"top {len(recs)} for {shown} ({args.protocol}, {args.retrieval_model} -> {args.ranking_model})")
-    print(f"{'#':>3}  {'movie':>6}  {'rating':>6}  {'score':>7}  {'year':>4}  title  [genres]")
+    seen = "seen included" if args.include_seen else "unseen only"
+    n = len(user.history)
+    history = f"history of {n} movie{'s' if n != 1 else ''}" if n else "no history (cold start)"
+    print(
+        f"top {len(recs)} for {shown}, {history} ({args.protocol}, {args.retrieval_model} -> "
+        f"{args.ranking_model}, {seen}, ordered by score + {weight:g} x rating)"
+    )
+    print(f"{'#':>3}  {'movie':>6}  {'rating':>6}  {'score':>7}  {'total':>7}  {'year':>4}  title  [genres]")
     for r in recs:
         genres = "|".join(r.genres)
         print(
-            f"{r.rank:>3}  {r.movie_id:>6}  {r.predicted_rating:6.2f}  {r.retrieval_score:7.3f}  {r.year:>4}  "
-            f"{r.title}  [{genres}]"
+            f"{r.rank:>3}  {r.movie_id:>6}  {r.predicted_rating:6.2f}  {r.retrieval_score:7.3f}  {r.score:7.3f}  "
+            f"{r.year:>4}  {r.title}  [{genres}]"
         )
     return 0
 

@@ -42,6 +42,9 @@ class DataConfig:
     eval_fraction: float = 0.2
     seed: int = 42
     on_bad_line: BadLinePolicy = "error"
+    # The user's history on every example (components/movielens_example_gen/history.py): at most
+    # this many of their other train ratings, most recent first.
+    history_length: int = 50
     sample: SampleConfig = SampleConfig()
 
     def __post_init__(self) -> None:
@@ -49,6 +52,8 @@ class DataConfig:
             raise ValueError(f"split must be 'random' or 'temporal', not {self.split!r}")
         if not 0.0 < self.eval_fraction < 1.0:
             raise ValueError(f"eval_fraction must be in (0, 1), not {self.eval_fraction}")
+        if self.history_length < 1:
+            raise ValueError(f"history_length must be at least 1, not {self.history_length}")
         if self.on_bad_line not in ("error", "skip"):
             raise ValueError(f"on_bad_line must be 'error' or 'skip', not {self.on_bad_line!r}")
 

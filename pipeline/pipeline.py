@@ -49,6 +49,7 @@ def create_components(config: PipelineConfig) -> list:
         eval_fraction=config.data.eval_fraction,
         seed=config.data.seed,
         on_bad_line=config.data.on_bad_line,
+        history_length=config.data.history_length,
         input_fingerprint=fingerprint_value,
     ).with_id(EXAMPLE_GEN)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"]).with_id(STATISTICS_GEN)
@@ -86,6 +87,7 @@ def create_components(config: PipelineConfig) -> list:
         examples=example_gen.outputs["examples"],
         schema=schema,
         preprocessing_fn="transform.preprocessing.preprocessing_fn",
+        custom_config={"history_length": config.data.history_length},
     ).with_id(TRANSFORM)
     transform.add_upstream_node(gate)  # nothing is trained on data that failed validation
     components.append(transform)

@@ -21,6 +21,9 @@ from transform import features as F
 
 T = TypeVar("T")
 GRPC, REST = "grpc", "rest"
+# recommend() orders candidates by retrieval score + DEFAULT_RATING_WEIGHT * predicted rating
+# (0: the retrieval order; the ranking model's rating is still shown). Set by measurement.
+DEFAULT_RATING_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class Recommendation:
     year: int
     predicted_rating: float
     retrieval_score: float
+    score: float  # what the list is ordered by: retrieval_score + rating_weight * predicted_rating
 
 
 class ServingClient:
@@ -170,7 +174,7 @@ class ServingClient:
             request = predict_pb2.PredictRequest()
             self._spec(request.model_spec, model, version, label, signature)
             for name, values in inputs.items():
-                request.inputs[name].CopyFrom(tf.make_tensor_proto(_utf8(values)))
+                request.inputs[name].CopyFrom(_tensor_proto(values))
             response = self._grpc(self._predictions.Predict, request)
             return {name: tf.make_ndarray(proto) for name, proto in response.outputs.items()}
         body = rest_json.make_request(inputs, signature, self.rest_format)
@@ -213,11 +217,17 @@ class ServingClient:
         return self._outputs[key]
 
     # -- the movie calls -----------------------------------------------------------------------------
-    def retrieve(self, user: User, k: int = 10, model: str = "retrieval") -> list[Candidate]:
-        """The retrieval model's top ``k`` movies for a user (at most the model's own top K)."""
+    def retrieve(
+        self, user: User, k: int = 10, model: str = "retrieval", include_seen: bool = False
+    ) -> list[Candidate]:
+        """The retrieval model's top ``k`` movies for a user (at most the model's own top K).
+
+        The user's history movies are left out (``serving_default``) unless ``include_seen``
+        (the ``retrieve_unfiltered`` signature: the top K over every movie)."""
         if k < 1:
             raise InvalidArgument("k must be at least 1")
-        out = self.predict(model, _rows([user.features()]), C.SERVING_DEFAULT)
+        signature = C.RETRIEVE_UNFILTERED if include_seen else C.SERVING_DEFAULT
+        out = self.predict(model, user_inputs(user), signature)
         ids, scores = out[C.MOVIE_IDS][0][:k], out[C.SCORES][0][:k]
         return [Candidate(_text(i), float(s)) for i, s in zip(ids, scores, strict=True)]
 
@@ -238,12 +248,13 @@ class ServingClient:
         return self._rank_signatures[model]
 
     def rank(self, user: User, movie_ids: Sequence[str], model: str = "ranking") -> list[float]:
-        """Predicted ratings of ``movie_ids`` for a user, in the given order."""
+        """Predicted ratings of ``movie_ids`` for a user, in the given order (one request row per
+        movie, each with the user's features and history)."""
         if not movie_ids:
             return []
-        row = user.features()
-        rows = [{**row, F.MOVIE_ID: str(m)} for m in movie_ids]
-        out = self.predict(model, _rows(rows), self.rank_signature(model))
+        inputs = user_inputs(user, rows=len(movie_ids))
+        inputs[F.MOVIE_ID] = np.array([str(m) for m in movie_ids], dtype=object)
+        out = self.predict(model, inputs, self.rank_signature(model))
         return [float(r) for r in np.asarray(out[C.PREDICTED_RATING]).reshape(-1)]
 
     def movies(self, movie_ids: Sequence[str], model: str = "ranking") -> list[dict[str, Any]]:
@@ -268,14 +279,21 @@ class ServingClient:
         candidates: int = 100,
         retrieval_model: str = "retrieval",
         ranking_model: str = "ranking",
+        include_seen: bool = False,
+        rating_weight: float | None = None,
     ) -> list[Recommendation]:
-        """Two stages: retrieve ``candidates`` movies, rate them with the ranking model, keep the best ``k``."""
+        """Two stages: retrieve ``candidates`` movies (those not in the user's history unless
+        ``include_seen``), rate them with the ranking model, keep the best ``k`` by
+        ``retrieval score + rating_weight * predicted rating`` (0: the retrieval order; None:
+        DEFAULT_RATING_WEIGHT)."""
         if k < 1 or candidates < k:
             raise InvalidArgument(f"need 1 <= k <= candidates (k={k}, candidates={candidates})")
-        retrieved = self.retrieve(user, candidates, retrieval_model)
+        if rating_weight is None:
+            rating_weight = DEFAULT_RATING_WEIGHT
+        retrieved = self.retrieve(user, candidates, retrieval_model, include_seen=include_seen)
         ratings = self.rank(user, [c.movie_id for c in retrieved], ranking_model)
-        best = sorted(zip(retrieved, ratings, strict=True), key=lambda cr: (-cr[1], -cr[0].score))[:k]
-        info = self.movies([c.movie_id for c, _ in best], ranking_model)
+        best = combine(retrieved, ratings, rating_weight)[:k]
+        info = self.movies([c.movie_id for c, _, _ in best], ranking_model)
         return [
             Recommendation(
                 rank=i + 1,
@@ -285,13 +303,69 @@ class ServingClient:
                 year=m[C.MOVIE_YEAR],
                 predicted_rating=rating,
                 retrieval_score=c.score,
+                score=score,
             )
-            for i, ((c, rating), m) in enumerate(zip(best, info, strict=True))
+            for i, ((c, rating, score), m) in enumerate(zip(best, info, strict=True))
         ]
 
 
-def _rows(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    return {name: [r[name] for r in rows] for name in rows[0]}
+# -- request building ---------------------------------------------------------------------------------
+def batch_inputs(users: Sequence[User], width: int | None = None) -> dict[str, np.ndarray]:
+    """The inputs of a user-facing signature for one row per user (contract.USER_INPUTS and
+    HISTORY_INPUTS): per-row values [n]; ``history_movie_ids`` (object array of str) and
+    ``history_ratings`` (float32) [n, H], each row padded with "" / 0.0 to H = ``width``
+    (default: the longest history; 0 when every history is empty)."""
+    if not users:
+        raise ValueError("no users")
+    width = max(len(u.history) for u in users) if width is None else width
+    rows = [u.features() for u in users]
+    inputs: dict[str, np.ndarray] = {
+        name: np.array([r[name] for r in rows], dtype=object if kind == "string" else np.int64)
+        for name, kind in C.USER_INPUTS.items()
+    }
+    histories = [u.history_features(width) for u in users]
+    inputs[F.HISTORY_MOVIE_IDS] = _matrix([h[F.HISTORY_MOVIE_IDS] for h in histories], width, object)
+    inputs[F.HISTORY_RATINGS] = _matrix([h[F.HISTORY_RATINGS] for h in histories], width, np.float32)
+    return inputs
+
+
+def user_inputs(user: User, rows: int = 1) -> dict[str, np.ndarray]:
+    """``rows`` request rows for one user (``rank`` sends one per movie): its values repeated,
+    its history [rows, len(history)] the same in every row."""
+    if rows < 1:
+        raise ValueError("rows must be at least 1")
+    return batch_inputs([user] * rows)
+
+
+def combine(
+    retrieved: Sequence[Candidate], ratings: Sequence[float], rating_weight: float
+) -> list[tuple[Candidate, float, float]]:
+    """(candidate, predicted rating, score) by ``score = retrieval score + rating_weight * rating``,
+    best first; ties (and ``rating_weight`` 0) keep the retrieval order."""
+    scored = [
+        (c, float(r), c.score if rating_weight == 0 else c.score + rating_weight * float(r))
+        for c, r in zip(retrieved, ratings, strict=True)
+    ]
+    order = sorted(range(len(scored)), key=lambda i: (-scored[i][2], i))
+    return [scored[i] for i in order]
+
+
+def _matrix(rows: list[list[Any]], width: int, dtype: Any) -> np.ndarray:
+    """A [len(rows), width] array; np.array alone would make a 1-D array of width 0 rows wrongly typed."""
+    array = np.empty((len(rows), width), dtype=dtype)
+    for i, row in enumerate(rows):
+        array[i, :] = row
+    return array
+
+
+def _tensor_proto(values: Sequence[Any] | np.ndarray) -> Any:
+    """A TensorProto of the array's own shape (empty [n, 0] included); text as DT_STRING, float32 as DT_FLOAT."""
+    import tensorflow as tf
+
+    array = _utf8(values)
+    if array.dtype == object:
+        return tf.make_tensor_proto(array, dtype=tf.string, shape=array.shape)
+    return tf.make_tensor_proto(array, shape=array.shape)
 
 
 def _utf8(values: Sequence[Any] | np.ndarray) -> np.ndarray:
@@ -306,4 +380,16 @@ def _text(value: Any) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
-__all__ = ["GRPC", "REST", "Candidate", "Recommendation", "ServingClient", "ServingError", "User"]
+__all__ = [
+    "DEFAULT_RATING_WEIGHT",
+    "GRPC",
+    "REST",
+    "Candidate",
+    "Recommendation",
+    "ServingClient",
+    "ServingError",
+    "User",
+    "batch_inputs",
+    "combine",
+    "user_inputs",
+]

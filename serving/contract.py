@@ -10,6 +10,7 @@ from transform import features as F
 # Signatures
 SERVING_DEFAULT = "serving_default"  # retrieval: user -> top-K; ranking: user + movie_id -> rating
 RANK = "rank"  # multitask: user + movie_id -> rating
+RETRIEVE_UNFILTERED = "retrieve_unfiltered"  # retrieval/multitask: top-K over every movie, seen ones included
 TF_EXAMPLE = "tf_example"  # serialized tf.Examples -> every output (TFMA, batch inference)
 TRANSFORM_FEATURES = "transform_features"  # serialized tf.Examples -> transformed features
 MOVIES = "movies"  # movie_id -> title, genres, year (from the catalogue the model was trained with)
@@ -26,6 +27,10 @@ USER_INPUTS: dict[str, str] = {
     F.USER_ZIP_CODE: "string",
     F.TIMESTAMP: "int64",
 }
+# The user's history, besides USER_INPUTS, in every user-facing signature: [batch, H] (any H >= 0),
+# most recent first, padded with "" (ids) and 0 (ratings); entries past the model's cap are ignored
+# by the model, and every listed movie is excluded from serving_default's top K.
+HISTORY_INPUTS: dict[str, str] = {F.HISTORY_MOVIE_IDS: "string", F.HISTORY_RATINGS: "float32"}
 MOVIE_INPUTS: dict[str, str] = {F.MOVIE_ID: "string"}
 
 # Outputs

@@ -38,6 +38,25 @@ def _decode_value(value: Any, where: str) -> Any:
     return value
 
 
+def _dense_shape(value: Any, where: str) -> list[int]:
+    """The shape of a decoded JSON value as a dense tensor ([] for a scalar, [2, 0] for ``[[], []]``);
+    InvalidArgument naming ``where`` for ragged lists (a tensor's lists are of one length per level)."""
+    if not isinstance(value, list):
+        return []
+    if not value:
+        return [0]
+    if not any(isinstance(v, list) for v in value):  # the common case: a list of scalars
+        return [len(value)]
+    shapes = [_dense_shape(v, where) for v in value]
+    for shape in shapes[1:]:
+        if shape != shapes[0]:
+            raise InvalidArgument(
+                f"{where}: ragged lists: a list of shape {shape} next to one of {shapes[0]} "
+                "(a tensor needs lists of one length at each level: pad them)"
+            )
+    return [len(value), *shapes[0]]
+
+
 def _encode_value(value: Any, as_b64: bool) -> Any:
     """numpy scalar/array -> JSON value."""
     if isinstance(value, np.ndarray):
@@ -93,13 +112,25 @@ def _rows_to_columns(instances: Any, names: list[str]) -> dict[str, list[Any]]:
     if not isinstance(instances, list) or not instances:
         raise InvalidArgument("No values in 'instances': expecting a non-empty list")
     columns: dict[str, list[Any]] = {n: [] for n in names}
+    shapes: dict[str, list[int]] = {}  # each input's shape in instances[0]: every instance must match it
+
+    def add(name: str, value: Any, where: str, i: int) -> None:
+        shape = _dense_shape(value, where)
+        if i and shape != shapes[name]:
+            raise InvalidArgument(
+                f"{where}: expecting shape {shapes[name]} (as in instances[0]) but got {shape}: every "
+                "instance must give a tensor of the same shape (pad lists to one length)"
+            )
+        shapes.setdefault(name, shape)
+        columns[name].append(value)
+
     for i, row in enumerate(instances):
         if isinstance(row, dict) and not (set(row) == {B64} and len(names) == 1):
             _check_names(row, names, f"instances[{i}]")
             for n in names:
-                columns[n].append(_decode_value(row[n], f"instances[{i}].{n}"))
+                add(n, _decode_value(row[n], f"instances[{i}].{n}"), f"instances[{i}].{n}", i)
         elif len(names) == 1:
-            columns[names[0]].append(_decode_value(row, f"instances[{i}]"))
+            add(names[0], _decode_value(row, f"instances[{i}]"), f"instances[{i}]", i)
         else:
             raise InvalidArgument(f"instances[{i}]: expecting an object with the inputs {names}")
     return columns
@@ -108,9 +139,14 @@ def _rows_to_columns(instances: Any, names: list[str]) -> dict[str, list[Any]]:
 def _columns(inputs: Any, names: list[str]) -> dict[str, Any]:
     if isinstance(inputs, dict) and not (set(inputs) == {B64} and len(names) == 1):
         _check_names(inputs, names, "inputs")
-        return {n: _decode_value(inputs[n], f"inputs.{n}") for n in names}
+        columns = {n: _decode_value(inputs[n], f"inputs.{n}") for n in names}
+        for n, value in columns.items():
+            _dense_shape(value, f"inputs.{n}")
+        return columns
     if len(names) == 1:
-        return {names[0]: _decode_value(inputs, "inputs")}
+        value = _decode_value(inputs, "inputs")
+        _dense_shape(value, "inputs")
+        return {names[0]: value}
     raise InvalidArgument(f"inputs: expecting an object with the inputs {names}")
 
 

@@ -71,7 +71,7 @@ class Servable:
             raise InvalidArgument(
                 f"signature {signature}: unknown input(s): {', '.join(extra)}; expected {', '.join(sorted(specs))}"
             )
-        tensors = {name: _to_tensor(name, inputs[name], spec) for name, spec in specs.items()}
+        tensors = {name: _to_tensor(name, inputs[name], specs[name]) for name in sorted(specs)}  # errors: stable order
         sizes = {name: int(t.shape[0]) for name, t in tensors.items() if t.shape.rank}
         if len(set(sizes.values())) > 1:
             raise InvalidArgument(f"inputs have different batch sizes: {sizes}")
@@ -91,6 +91,8 @@ def _to_tensor(name: str, values: Any, spec: tf.TensorSpec) -> tf.Tensor:
         if spec.dtype == tf.string:
             array = np.asarray(values, dtype=object)
             flat = [v.encode("utf-8") if isinstance(v, str) else v for v in array.reshape(-1)]
+            if any(isinstance(v, (list, tuple, np.ndarray)) for v in flat):
+                raise ValueError("lists of different lengths (a tensor needs lists of one length at each level)")
             if not all(isinstance(v, bytes) for v in flat):
                 raise ValueError("expected strings")
             tensor = tf.constant(np.array(flat, dtype=object).reshape(array.shape), dtype=tf.string)

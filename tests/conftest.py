@@ -24,7 +24,14 @@ def tiny_dataset(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 def transformed(tmp_path_factory: pytest.TempPathFactory):
-    """The pipeline run up to Transform on tiny synthetic data (see tests/model_data.py)."""
+    """The pipeline run up to Transform on tiny synthetic data (see tests/model_data.py).
+
+    ``MOVIEREC_TEST_TRANSFORMED=<dir>`` keeps it in <dir> between local test sessions (a developer
+    shortcut; delete the folder after changing ExampleGen or Transform; CI builds it fresh).
+    """
+    from pathlib import Path
+
     from tests.model_data import build_transformed
 
-    return build_transformed(tmp_path_factory.mktemp("transformed"))
+    keep = os.environ.get("MOVIEREC_TEST_TRANSFORMED")
+    return build_transformed(Path(keep) if keep else tmp_path_factory.mktemp("transformed"))

@@ -19,14 +19,15 @@ class TransformedData:
 
 
 def build_transformed(root: Path) -> TransformedData:
-    """Run the pipeline up to Transform on tiny synthetic data under ``root``."""
+    """Run the pipeline up to Transform on tiny synthetic data under ``root`` (reused if it is there)."""
     from pipeline import local_runner
     from pipeline.config import DataConfig, PipelineConfig
 
-    generate(root / "data", SyntheticSpec(users=60, movies=40, ratings=1200, seed=3))
     config = PipelineConfig(work_dir=str(root / "work"), data=DataConfig(data_dir=str(root / "data")), models=())
-    local_runner.run(config, stream=io.StringIO())
     pr = config.pipeline_root
+    if not glob.glob(f"{pr}/Transform/transform_graph/*"):
+        generate(root / "data", SyntheticSpec(users=60, movies=40, ratings=1200, seed=3))
+        local_runner.run(config, stream=io.StringIO())
 
     def one(pattern: str) -> str:
         (path,) = glob.glob(f"{pr}/{pattern}")

@@ -26,8 +26,15 @@ class ModelConfig:
     retrieval_weight: float = 1.0  # multitask loss weights
     rating_weight: float = 1.0
     top_k: int = 100  # candidates returned by the exported retrieval signature
-    logq_correction: bool = True  # correct the in-batch softmax for movie popularity (sampling bias)
-    use_scann: bool = False  # ScaNN index instead of brute force (needs ScaNN ops where it is served)
+    # Retrieval loss: a full softmax over every catalogue movie, or TFRS's in-batch softmax.
+    retrieval_loss: Literal["softmax", "in_batch"] = "softmax"
+    logq_correction: bool = True  # in-batch only: correct for movie popularity (sampling bias)
+    use_user_id: bool = True  # a user-id embedding in the query tower (besides the history)
+    embedding_l2: float = 0.0  # L2 on the history's movie embeddings
+    # The hybrid's item-item member (EASE, fitted in the Trainer): its L2, and its weight in the
+    # retrieval score (0: the two-tower model alone).
+    ease_l2: float = 500.0
+    ease_weight: float = 0.0
     seed: int = 42
 
     def __post_init__(self) -> None:
@@ -35,6 +42,8 @@ class ModelConfig:
             raise ValueError(f"model kind must be one of {MODEL_KINDS}, not {self.kind!r}")
         if self.embedding_dim <= 0 or self.epochs <= 0 or self.batch_size <= 0:
             raise ValueError("embedding_dim, epochs and batch_size must be positive")
+        if self.retrieval_loss not in ("softmax", "in_batch"):
+            raise ValueError(f"retrieval_loss must be 'softmax' or 'in_batch', not {self.retrieval_loss!r}")
         if self.optimizer not in ("adagrad", "adam"):
             raise ValueError(f"optimizer must be 'adagrad' or 'adam', not {self.optimizer!r}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 from tfx_bsl.public import tfxio
@@ -48,3 +49,25 @@ def catalogue_dataset(
         return transformed
 
     return tf.data.TFRecordDataset(path, compression_type="GZIP").batch(batch_size).map(transform)
+
+
+def catalogue_tensors(catalogue_uri: str, tf_transform_output: tft.TFTransformOutput) -> dict[str, np.ndarray]:
+    """The whole transformed catalogue as arrays (one row per movie, the catalogue's order)."""
+    parts: dict[str, list[np.ndarray]] = {}
+    for batch in catalogue_dataset(catalogue_uri, tf_transform_output):
+        for name, value in batch.items():
+            parts.setdefault(name, []).append(value.numpy())
+    return {name: np.concatenate(values) for name, values in parts.items()}
+
+
+def rows_by_vocabulary_index(movie_index: np.ndarray, num_indices: int) -> np.ndarray:
+    """Catalogue row of each movie vocabulary index (-1: none, e.g. the out-of-vocabulary bucket).
+
+    ``movie_index``: the transformed movie_id of each catalogue row. Movies never rated in train
+    share the OOV index: that index maps to no row (it is never a training target).
+    """
+    rows = np.full(num_indices, -1, np.int64)
+    counts = np.bincount(movie_index, minlength=num_indices)
+    unique = counts[movie_index] == 1
+    rows[movie_index[unique]] = np.nonzero(unique)[0]
+    return rows

@@ -1,8 +1,9 @@
-"""The three TFRS models: two-tower retrieval, deep ranking, and the multi-task joint model.
+"""The TFRS models: two-tower retrieval, deep ranking, and the multi-task joint model.
 
 One class, composed from the towers and tasks the configuration asks for: retrieval uses the
-towers and a Retrieval task; ranking feeds both towers' outputs to a rating head with a Ranking
-task; multitask shares the towers between both tasks with configurable loss weights.
+towers and a retrieval loss (a full softmax over the catalogue, or TFRS's in-batch softmax with
+logQ correction); ranking feeds both towers' outputs to a rating head with a Ranking task;
+multitask shares the towers between both tasks with configurable loss weights.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from trainer.config import ModelConfig
 from trainer.towers import CandidateTower, QueryTower, rate, rating_head
 from transform import features as F
 
+MOVIE_XF = F.transformed_name(F.MOVIE_ID)
+
 
 class MovieModel(tfrs.Model):
     def __init__(
@@ -23,23 +26,36 @@ class MovieModel(tfrs.Model):
         sizes: dict[str, int],
         candidates: tf.data.Dataset | None = None,
         movie_frequency: np.ndarray | None = None,
+        catalogue: dict[str, np.ndarray] | None = None,
+        rows_by_index: np.ndarray | None = None,
     ) -> None:
+        """``catalogue`` (transformed features of every movie) and ``rows_by_index`` (catalogue row
+        of each movie index) are needed by the full-softmax retrieval loss."""
         super().__init__()
         self.config = config
-        # logQ correction of the in-batch softmax: P(movie appears in a batch) ~ its share of ratings.
         self._sampling_probability = None
         if config.logq_correction and movie_frequency is not None:
             self._sampling_probability = tf.constant(movie_frequency / movie_frequency.sum(), tf.float32)
-        self.query_tower = QueryTower(sizes, config.embedding_dim, config.tower_layers)
+        self.query_tower = QueryTower(
+            sizes, config.embedding_dim, config.tower_layers, config.use_user_id, config.embedding_l2
+        )
         self.candidate_tower = CandidateTower(sizes, config.embedding_dim, config.tower_layers)
+        # A per-movie bias added to the retrieval logits (the movie's popularity, learned).
+        self.movie_bias = tf.keras.layers.Embedding(sizes[F.MOVIE_ID], 1, embeddings_initializer="zeros")
         self.retrieval_task: tfrs.tasks.Retrieval | None = None
         self.rating_task: tfrs.tasks.Ranking | None = None
-        if config.has_retrieval:
+        self._catalogue: dict[str, tf.Tensor] | None = None
+        if config.has_retrieval and config.retrieval_loss == "softmax":
+            if catalogue is None or rows_by_index is None:
+                raise ValueError("the full-softmax retrieval loss needs the catalogue")
+            self._catalogue = {k: tf.constant(v) for k, v in catalogue.items() if v.dtype != object}
+            self._rows = tf.constant(rows_by_index, tf.int64)
+        elif config.has_retrieval:
             metrics = None
             if candidates is not None:
                 metrics = tfrs.metrics.FactorizedTopK(
                     # identified by movie index, so that accidental hits are matched by id
-                    candidates=candidates.map(lambda f: (f[F.transformed_name(F.MOVIE_ID)], self.candidate_tower(f))),
+                    candidates=candidates.map(lambda f: (f[MOVIE_XF], self.candidate_tower(f))),
                     ks=(1, 5, 10, 50, 100),
                 )
             # The same movie can be several times in a batch: it is not its own negative.
@@ -52,33 +68,52 @@ class MovieModel(tfrs.Model):
             )
 
     def call(self, features: dict[str, tf.Tensor], training: bool = False) -> dict[str, tf.Tensor]:
-        query = self.query_tower(features)
-        candidate = self.candidate_tower(features)
+        query = self.query_tower(features, training=training)
+        candidate = self.candidate_tower(features, training=training)
         out = {"query": query, "candidate": candidate}
         if self.config.has_rating:
             out["rating"] = rate(self.rating, query, candidate)
         return out
 
+    def catalogue_logits(self, query: tf.Tensor, training: bool = False) -> tf.Tensor:
+        """[batch, catalogue] two-tower logits over every movie of the catalogue."""
+        assert self._catalogue is not None
+        candidates = self.candidate_tower(self._catalogue, training=training)
+        bias = tf.reshape(self.movie_bias(self._catalogue[MOVIE_XF]), [1, -1])
+        return tf.matmul(query, candidates, transpose_b=True) + bias
+
+    def _retrieval_loss(self, features: dict[str, tf.Tensor], out: dict[str, tf.Tensor], training: bool) -> tf.Tensor:
+        movie = features[MOVIE_XF]
+        if self._catalogue is not None:
+            labels = tf.gather(self._rows, movie)
+            logits = self.catalogue_logits(out["query"], training)
+            # examples whose movie has no catalogue row (cannot happen for train data) are left out
+            valid = labels >= 0
+            losses = tf.nn.sparse_softmax_cross_entropy_with_logits(tf.maximum(labels, 0), logits)
+            return tf.reduce_sum(tf.where(valid, losses, 0.0)) / tf.maximum(
+                tf.reduce_sum(tf.cast(valid, tf.float32)), 1.0
+            )
+        assert self.retrieval_task is not None
+        probability = None
+        if self._sampling_probability is not None:
+            probability = tf.gather(self._sampling_probability, movie)
+        return self.retrieval_task(
+            out["query"],
+            out["candidate"],
+            candidate_sampling_probability=probability,
+            candidate_ids=movie,
+            compute_metrics=not training,  # top-K over the whole catalogue is costly: only at evaluation
+        )
+
     def compute_loss(self, features: dict[str, tf.Tensor], training: bool = False) -> tf.Tensor:
         out = self(features, training=training)
         loss = tf.constant(0.0)
-        if self.retrieval_task is not None:
-            # Top-K metrics over the whole catalogue are costly: only at evaluation.
-            probability = None
-            if self._sampling_probability is not None:
-                probability = tf.gather(self._sampling_probability, features[F.transformed_name(F.MOVIE_ID)])
-            retrieval = self.retrieval_task(
-                out["query"],
-                out["candidate"],
-                candidate_sampling_probability=probability,
-                candidate_ids=features[F.transformed_name(F.MOVIE_ID)],
-                compute_metrics=not training,
-            )
-            loss += self.config.retrieval_weight * retrieval
+        if self.config.has_retrieval:
+            loss += self.config.retrieval_weight * self._retrieval_loss(features, out, training)
         if self.rating_task is not None:
             rating = self.rating_task(labels=features[F.USER_RATING], predictions=out["rating"])
             loss += self.config.rating_weight * rating
-        return loss
+        return loss + sum(self.losses) if self.losses else loss
 
 
 def make_optimizer(config: ModelConfig) -> tf.keras.optimizers.Optimizer:
@@ -91,7 +126,7 @@ def movie_frequency(dataset: tf.data.Dataset, vocab_size: int) -> np.ndarray:
     """How often each movie index occurs in the (transformed) training data, one pass."""
     counts = np.zeros(vocab_size, dtype=np.float64)
     for batch in dataset:
-        np.add.at(counts, batch[F.transformed_name(F.MOVIE_ID)].numpy(), 1.0)
+        np.add.at(counts, batch[MOVIE_XF].numpy(), 1.0)
     return np.maximum(counts, 1.0)
 
 

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 from absl import logging
 from tfx.components.trainer.fn_args_utils import FnArgs
 
+from trainer import ease
 from trainer.config import ModelConfig
-from trainer.data import catalogue_dataset, input_fn
+from trainer.data import catalogue_dataset, catalogue_tensors, input_fn, rows_by_vocabulary_index
 from trainer.export import export
-from trainer.models import MovieModel, feature_range, make_optimizer, movie_frequency
+from trainer.models import MOVIE_XF, MovieModel, make_optimizer
 from trainer.towers import vocab_sizes
 from transform import features as F
 
@@ -43,33 +46,81 @@ class EpochProgress(tf.keras.callbacks.Callback):
         logging.warning(message)
 
 
+@dataclasses.dataclass
+class TrainStatistics:
+    """What one pass over the transformed train split tells: (user, movie) pairs, the time range."""
+
+    users: np.ndarray
+    movies: np.ndarray
+    time_range: tuple[float, float]
+
+    def movie_frequency(self, vocab_size: int) -> np.ndarray:
+        return np.maximum(np.bincount(self.movies, minlength=vocab_size).astype(np.float64), 1.0)
+
+
+def train_statistics(dataset: tf.data.Dataset) -> TrainStatistics:
+    users, movies, low, high = [], [], np.inf, -np.inf
+    ts = F.transformed_name(F.TIMESTAMP)
+    for batch in dataset:
+        users.append(batch[F.transformed_name(F.USER_ID)].numpy())
+        movies.append(batch[MOVIE_XF].numpy())
+        times = batch[ts].numpy()
+        low, high = min(low, float(times.min())), max(high, float(times.max()))
+    return TrainStatistics(np.concatenate(users), np.concatenate(movies), (low, high))
+
+
 def train(config: ModelConfig, fn_args: FnArgs) -> tuple[MovieModel, dict]:
     tf.keras.utils.set_random_seed(config.seed)
     tft_output = tft.TFTransformOutput(fn_args.transform_output)
+    catalogue_uri = fn_args.custom_config[CATALOGUE_URI_KEY]
     train_ds = input_fn(fn_args.train_files, fn_args.data_accessor, tft_output, config.batch_size, seed=config.seed)
     eval_ds = input_fn(fn_args.eval_files, fn_args.data_accessor, tft_output, config.batch_size, shuffle=False)
-    catalogue = catalogue_dataset(fn_args.custom_config[CATALOGUE_URI_KEY], tft_output).cache()
     sizes = vocab_sizes(tft_output)
-    frequency = movie_frequency(train_ds, sizes[F.MOVIE_ID]) if config.has_retrieval else None
-    model = MovieModel(config, sizes, candidates=catalogue if config.has_retrieval else None, movie_frequency=frequency)
+    stats = train_statistics(train_ds)
+    catalogue = catalogue_tensors(catalogue_uri, tft_output)
+    rows = rows_by_vocabulary_index(catalogue[MOVIE_XF], sizes[F.MOVIE_ID])
+    candidates = None
+    if config.has_retrieval and config.retrieval_loss == "in_batch":
+        candidates = catalogue_dataset(catalogue_uri, tft_output).cache()
+    model = MovieModel(
+        config,
+        sizes,
+        candidates=candidates,
+        movie_frequency=stats.movie_frequency(sizes[F.MOVIE_ID]) if config.has_retrieval else None,
+        catalogue=catalogue,
+        rows_by_index=rows,
+    )
     model.compile(optimizer=make_optimizer(config))
     progress = EpochProgress(config.kind, config.epochs)
     callbacks = [progress, tf.keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir, update_freq="epoch")]
     history = model.fit(
         train_ds.prefetch(tf.data.AUTOTUNE),
         validation_data=eval_ds,
-        validation_freq=config.epochs,  # full-catalogue top-K metrics once, after the last epoch
+        validation_freq=config.epochs,  # eval-split loss (and in-batch top-K) once, after the last epoch
         epochs=config.epochs,
         callbacks=callbacks,
         verbose=0,
     )
+    ease_matrix = None
+    if config.has_retrieval and config.ease_weight:
+        started = time.perf_counter()
+        known = rows[stats.movies] >= 0
+        ease_matrix = ease.fit(stats.users[known], rows[stats.movies][known], len(catalogue[MOVIE_XF]), config.ease_l2)
+        logging.warning("[movierec] %s: EASE member fitted in %.1f s", config.kind, time.perf_counter() - started)
     record = {
         "config": config.to_dict(),
         "epoch_seconds": progress.seconds,
         "history": {k: [float(x) for x in v] for k, v in history.history.items()},
     }
-    time_range = feature_range(train_ds, F.transformed_name(F.TIMESTAMP))
-    export(model, tft_output, fn_args.custom_config[CATALOGUE_URI_KEY], config, fn_args.serving_model_dir, time_range)
+    export(
+        model,
+        tft_output,
+        catalogue_uri,
+        config,
+        fn_args.serving_model_dir,
+        stats.time_range,
+        ease_matrix=ease_matrix,
+    )
     return model, record
 
 

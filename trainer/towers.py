@@ -24,13 +24,47 @@ def _mlp(layers: tuple[int, ...], output_dim: int, name: str) -> tf.keras.Sequen
     return model
 
 
-class QueryTower(tf.keras.Model):
-    """User id, demographics and time -> a query embedding."""
+class HistoryEncoder(tf.keras.layers.Layer):
+    """The user's history -> [mean of its movie embeddings, their rating-weighted mean, stats].
 
-    def __init__(self, sizes: dict[str, int], embedding_dim: int, layers: tuple[int, ...]) -> None:
+    Inputs: movie indices + 1 (0 = padding) [batch, H] and the aligned stars (0 for padding).
+    The rating-weighted mean weights each movie by its star minus the history's mean star, so it
+    points toward what the user liked; the stats are the mean star and log(1 + length).
+    """
+
+    def __init__(self, num_movies: int, dim: int, l2: float = 0.0) -> None:
+        super().__init__(name="history_encoder")
+        regularizer = tf.keras.regularizers.l2(l2) if l2 > 0 else None
+        self.embedding = tf.keras.layers.Embedding(num_movies + 1, dim, embeddings_regularizer=regularizer)
+
+    def call(self, movies: tf.Tensor, ratings: tf.Tensor) -> tf.Tensor:
+        mask = tf.cast(movies > 0, tf.float32)
+        count = tf.reduce_sum(mask, axis=1, keepdims=True)
+        embedded = self.embedding(movies) * mask[..., None]
+        mean = tf.reduce_sum(embedded, axis=1) / tf.maximum(count, 1.0)
+        mean_rating = tf.reduce_sum(ratings * mask, axis=1, keepdims=True) / tf.maximum(count, 1.0)
+        centred = (ratings - mean_rating) * mask
+        liked = tf.reduce_sum(embedded * centred[..., None], axis=1) / tf.maximum(count, 1.0)
+        has = tf.cast(count > 0, tf.float32)
+        return tf.concat([mean, liked, (mean_rating - 3.5) * has, tf.math.log1p(count), has], axis=1)
+
+
+class QueryTower(tf.keras.Model):
+    """User id, demographics, time and the user's history -> a query embedding."""
+
+    def __init__(
+        self,
+        sizes: dict[str, int],
+        embedding_dim: int,
+        layers: tuple[int, ...],
+        use_user_id: bool = True,
+        embedding_l2: float = 0.0,
+    ) -> None:
         super().__init__(name="query_tower")
         d = embedding_dim
-        self.user_id = tf.keras.layers.Embedding(sizes[F.USER_ID], d)
+        self.use_user_id = use_user_id
+        self.user_id = tf.keras.layers.Embedding(sizes[F.USER_ID], d) if use_user_id else None
+        self.history = HistoryEncoder(sizes[F.MOVIE_ID], d, embedding_l2)
         self.gender = tf.keras.layers.Embedding(sizes[F.USER_GENDER], 4)
         self.zip_code = tf.keras.layers.Embedding(sizes[F.USER_ZIP_CODE], max(8, d // 4))
         self.age = tf.keras.layers.Embedding(F.NUM_AGE_BUCKETS, 8)
@@ -38,18 +72,17 @@ class QueryTower(tf.keras.Model):
         self.mlp = _mlp(layers, d, "query_mlp")
 
     def call(self, features: dict[str, tf.Tensor]) -> tf.Tensor:
-        x = tf.concat(
-            [
-                self.user_id(features[X(F.USER_ID)]),
-                self.gender(features[X(F.USER_GENDER)]),
-                self.zip_code(features[X(F.USER_ZIP_CODE)]),
-                self.age(features[F.AGE_INDEX]),
-                self.occupation(features[X(F.USER_OCCUPATION_LABEL)]),
-                tf.reshape(features[X(F.TIMESTAMP)], [-1, 1]),
-            ],
-            axis=1,
-        )
-        return self.mlp(x)
+        parts = [
+            self.history(features[F.HISTORY_MOVIES_XF], features[F.HISTORY_RATINGS_XF]),
+            self.gender(features[X(F.USER_GENDER)]),
+            self.zip_code(features[X(F.USER_ZIP_CODE)]),
+            self.age(features[F.AGE_INDEX]),
+            self.occupation(features[X(F.USER_OCCUPATION_LABEL)]),
+            tf.reshape(features[X(F.TIMESTAMP)], [-1, 1]),
+        ]
+        if self.user_id is not None:
+            parts.append(self.user_id(features[X(F.USER_ID)]))
+        return self.mlp(tf.concat(parts, axis=1))
 
 
 class TitleEncoder(tf.keras.layers.Layer):
@@ -107,5 +140,5 @@ def rating_head(layers: tuple[int, ...], dropout: float, max_norm: float) -> tf.
 
 
 def rate(head: tf.keras.Model, query: tf.Tensor, candidate: tf.Tensor) -> tf.Tensor:
-    """The rating head on a (query, candidate) embedding pair -> [batch] predicted ratings."""
-    return tf.squeeze(head(tf.concat([query, candidate], axis=1)), axis=1)
+    """The rating head on a (query, candidate) embedding pair (and their product) -> [batch] ratings."""
+    return tf.squeeze(head(tf.concat([query, candidate, query * candidate], axis=1)), axis=1)

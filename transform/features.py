@@ -30,6 +30,10 @@ CAST_SIZE = "cast_size"
 CREW_SIZE = "crew_size"
 IMDB_ID = "imdb_id"
 RELEASE_DATE = "release_date"
+# The user's history (built by ExampleGen, see docs/data.md): the movie ids of the user's other
+# train-split ratings, most recent first, capped; and those ratings' stars, aligned with them.
+HISTORY_MOVIE_IDS = "history_movie_ids"
+HISTORY_RATINGS = "history_ratings"
 
 LABEL_KEY = USER_RATING
 
@@ -57,8 +61,11 @@ ENRICHMENT_FEATURES: tuple[str, ...] = (
     IMDB_ID,
     RELEASE_DATE,
 )
+HISTORY_FEATURES: tuple[str, ...] = (HISTORY_MOVIE_IDS, HISTORY_RATINGS)
 # Every feature of a rating example, in a stable order.
-ALL_FEATURES: tuple[str, ...] = USER_FEATURES + CONTEXT_FEATURES + MOVIE_FEATURES + ENRICHMENT_FEATURES + (USER_RATING,)
+ALL_FEATURES: tuple[str, ...] = (
+    USER_FEATURES + CONTEXT_FEATURES + HISTORY_FEATURES + MOVIE_FEATURES + ENRICHMENT_FEATURES + (USER_RATING,)
+)
 
 # Python type of each feature's values in a tf.Example: int -> int64_list, float -> float_list,
 # str -> bytes_list (UTF-8). MOVIE_GENRES is the only multi-valued feature.
@@ -82,8 +89,12 @@ FEATURE_TYPES: dict[str, type] = {
     CREW_SIZE: int,
     IMDB_ID: str,
     RELEASE_DATE: str,
+    HISTORY_MOVIE_IDS: str,
+    HISTORY_RATINGS: float,
 }
-MULTIVALENT_FEATURES: frozenset[str] = frozenset({MOVIE_GENRES})
+MULTIVALENT_FEATURES: frozenset[str] = frozenset({MOVIE_GENRES, HISTORY_MOVIE_IDS, HISTORY_RATINGS})
+# Default cap of the history's length (ExampleGen and Transform take it from the pipeline config).
+DEFAULT_HISTORY_LENGTH = 50
 
 # ---------------------------------------------------------------------------------------------
 # Label tables
@@ -252,6 +263,11 @@ NUM_GENRES = len(GENRES)
 NUM_OCCUPATIONS = len(OCCUPATION_LABELS)
 NUM_AGE_BUCKETS = len(AGE_BUCKETS)
 OOV_BUCKETS = 1
+
+# History, transformed: movie vocabulary index + 1 (0 = padding), [batch, history_length]; the
+# ratings aligned with it (0 for padding).
+HISTORY_MOVIES_XF = transformed_name(HISTORY_MOVIE_IDS)
+HISTORY_RATINGS_XF = transformed_name(HISTORY_RATINGS)
 
 # Numeric transformed features of the candidate tower.
 CANDIDATE_NUMERIC: tuple[str, ...] = (

@@ -33,14 +33,37 @@ def _genres_multi_hot(genres: tf.SparseTensor | tf.Tensor) -> tf.Tensor:
     return tf.reshape(tf.minimum(dense, 1.0), [-1, F.NUM_GENRES])
 
 
-def preprocessing_fn(inputs: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
-    """Raw rating features -> model features (names: ``transform.features.transformed_name``)."""
+def _padded(x: tf.SparseTensor | tf.RaggedTensor | tf.Tensor, width: int, default) -> tf.Tensor:
+    """A variable-length feature -> [batch, width], cut after ``width`` values, padded with ``default``."""
+    if isinstance(x, tf.SparseTensor):
+        x = tf.RaggedTensor.from_sparse(x)
+    elif not isinstance(x, tf.RaggedTensor):
+        x = tf.RaggedTensor.from_tensor(x)
+    return x.to_tensor(default_value=default, shape=[None, width])
+
+
+def _history(inputs: dict[str, tf.Tensor], movie_vocab: tf.Tensor, width: int) -> dict[str, tf.Tensor]:
+    """The user's history: movie vocabulary index + 1 (0 = padding or ""), and the aligned stars."""
+    ids = _padded(inputs[F.HISTORY_MOVIE_IDS], width, "")
+    index = tft.apply_vocabulary(ids, movie_vocab, num_oov_buckets=F.OOV_BUCKETS)
+    movies = tf.where(tf.equal(ids, ""), tf.zeros_like(index), index + 1)
+    ratings = tf.cast(_padded(inputs[F.HISTORY_RATINGS], width, 0.0), tf.float32)
+    return {F.HISTORY_MOVIES_XF: movies, F.HISTORY_RATINGS_XF: tf.where(movies > 0, ratings, 0.0)}
+
+
+def preprocessing_fn(inputs: dict[str, tf.Tensor], custom_config: dict | None = None) -> dict[str, tf.Tensor]:
+    """Raw rating features -> model features (names: ``transform.features.transformed_name``).
+
+    ``custom_config["history_length"]``: the history's width in the model (longer ones are cut).
+    """
+    width = int((custom_config or {}).get("history_length") or F.DEFAULT_HISTORY_LENGTH)
     out: dict[str, tf.Tensor] = {}
+    vocabularies: dict[str, tf.Tensor] = {}
     for name in F.VOCAB_FEATURES:
         values = _dense(inputs[name], "")
-        out[F.transformed_name(name)] = tft.compute_and_apply_vocabulary(
-            values, num_oov_buckets=F.OOV_BUCKETS, vocab_filename=name
-        )
+        vocabularies[name] = tft.vocabulary(values, vocab_filename=name)
+        out[F.transformed_name(name)] = tft.apply_vocabulary(values, vocabularies[name], num_oov_buckets=F.OOV_BUCKETS)
+    out.update(_history(inputs, vocabularies[F.MOVIE_ID], width))
     age = _dense(inputs[F.BUCKETIZED_USER_AGE], 0)
     buckets = tf.constant(sorted(F.AGE_BUCKETS), dtype=tf.int64)
     out[F.AGE_INDEX] = tf.reduce_sum(tf.cast(age[:, None] >= buckets[None, 1:], tf.int64), axis=1)

@@ -19,6 +19,7 @@ class MovieLensExampleGenSpec(ComponentSpec):
         "eval_fraction": ExecutionParameter(type=float),
         "seed": ExecutionParameter(type=int),
         "on_bad_line": ExecutionParameter(type=str),
+        "history_length": ExecutionParameter(type=int, optional=True),
         # Changes when the input files change, so that a cached run is not reused on new data.
         "input_fingerprint": ExecutionParameter(type=str, optional=True),
     }
@@ -47,6 +48,7 @@ class MovieLensExampleGen(base_beam_component.BaseBeamComponent):
         eval_fraction: float = 0.2,
         seed: int = 42,
         on_bad_line: str = "error",
+        history_length: int = 50,
         input_fingerprint: str | None = None,
     ) -> None:
         spec = MovieLensExampleGenSpec(
@@ -56,6 +58,7 @@ class MovieLensExampleGen(base_beam_component.BaseBeamComponent):
             eval_fraction=eval_fraction,
             seed=seed,
             on_bad_line=on_bad_line,
+            history_length=history_length,
             input_fingerprint=input_fingerprint,
             examples=types.Channel(type=standard_artifacts.Examples),
             catalogue=types.Channel(type=MovieCatalogue),

@@ -9,6 +9,7 @@ from typing import Any
 import apache_beam as beam
 import tensorflow as tf
 from absl import logging
+from tensorflow.core.example import example_pb2
 from tfx import types
 from tfx.components.example_gen import write_split
 from tfx.components.util import examples_utils
@@ -20,6 +21,7 @@ from components.movielens_example_gen import enrichment, readers, splits
 from components.movielens_example_gen.catalogue import write_catalogue
 from components.movielens_example_gen.errors import DataError, Rejects
 from components.movielens_example_gen.example_codec import to_example
+from components.movielens_example_gen.history import Rated, histories
 from components.movielens_example_gen.text_files import decode
 from transform import features as F
 
@@ -73,7 +75,7 @@ class _ReadChunk(beam.DoFn):
 
 
 class _ParseAndJoin(beam.DoFn):
-    """A ratings line -> (line, timestamp, serialized tf.Example) or a rejected line.
+    """A ratings line -> (user id, (Rated without split, serialized tf.Example)) or a rejected line.
 
     The user and movie parts of every example are serialized once; protobuf's wire format merges
     concatenated messages, so an example is user bytes + movie bytes + the rating's own bytes.
@@ -104,16 +106,37 @@ class _ParseAndJoin(beam.DoFn):
             return
         self._ok.inc()
         own = to_example({F.USER_RATING: rating, F.TIMESTAMP: ts}).SerializeToString()
-        yield line, ts, self._user_bytes[uid] + self._movie_bytes[mid] + own
+        yield uid, (Rated(line, ts, mid, rating, False), self._user_bytes[uid] + self._movie_bytes[mid] + own)
+
+
+class _WithHistory(beam.DoFn):
+    """One user's (rating, bytes) -> (is_eval, example bytes with the history features appended)."""
+
+    def __init__(self, history_length: int) -> None:
+        self._length = history_length
+
+    def process(self, item: tuple[str, list[tuple[Rated, bytes]]]):
+        _, rows = item
+        payload = {id(r): b for r, b in rows}
+        for rated, movie_ids, stars in histories([r for r, _ in rows], self._length):
+            history = example_pb2.Example()
+            fmap = history.features.feature
+            fmap[F.HISTORY_MOVIE_IDS].bytes_list.value.extend(m.encode() for m in movie_ids)
+            fmap[F.HISTORY_RATINGS].float_list.value.extend(stars)
+            yield rated.is_eval, payload[id(rated)] + history.SerializeToString()
+
+
+def _with_split(rated: Rated, is_eval: bool) -> Rated:
+    return Rated(rated.line, rated.timestamp, rated.movie_id, rated.rating, is_eval)
 
 
 def _count_split(name: str):
     """Counts a split's examples (a Beam counter) and keeps only their serialized bytes."""
     counter = beam.metrics.Metrics.counter(_COUNTER_NS, f"{name}_examples")
 
-    def count(item: tuple[int, int, bytes]) -> bytes:
+    def count(item: tuple[bool, bytes]) -> bytes:
         counter.inc()
-        return item[2]
+        return item[1]
 
     return count
 
@@ -176,21 +199,32 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             )
         )
         rows = parsed.rows
+        history_length = int(exec_properties.get("history_length") or F.DEFAULT_HISTORY_LENGTH)
         if exec_properties.get("split", "random") == "temporal":
             cutoff = (
                 rows
-                | "TemporalKeys" >> beam.Map(lambda r: splits.temporal_key(r[1], r[0]))
+                | "TemporalKeys" >> beam.Map(lambda r: splits.temporal_key(r[1][0].timestamp, r[1][0].line))
                 | "AllKeys" >> beam.combiners.ToList()
                 | "Cutoff" >> beam.Map(splits.temporal_cutoff, eval_fraction)
             )
-            train, eval_ = rows | "Split" >> beam.Partition(
-                lambda r, _n, c: int(splits.temporal_key(r[1], r[0]) >= c),
-                2,
+            tagged = rows | "AssignSplit" >> beam.Map(
+                lambda r, c: (
+                    r[0],
+                    (_with_split(r[1][0], splits.temporal_key(r[1][0].timestamp, r[1][0].line) >= c), r[1][1]),
+                ),
                 beam.pvalue.AsSingleton(cutoff),
             )
         else:
             mask = splits.random_eval_mask(num_lines, eval_fraction, int(exec_properties.get("seed", 42)))
-            train, eval_ = rows | "Split" >> beam.Partition(lambda r, _n: int(mask[r[0]]), 2)
+            tagged = rows | "AssignSplit" >> beam.Map(
+                lambda r: (r[0], (_with_split(r[1][0], bool(mask[r[1][0].line])), r[1][1]))
+            )
+        train, eval_ = (
+            tagged
+            | "ByUser" >> beam.GroupByKey()
+            | "History" >> beam.ParDo(_WithHistory(history_length))
+            | "Split" >> beam.Partition(lambda r, _n: int(r[0]), 2)
+        )
 
         for name, split in ((splits.TRAIN, train), (splits.EVAL, eval_)):
             (
@@ -246,6 +280,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             "train_examples": int(counters.get("train_examples", 0)),
             "eval_examples": int(counters.get("eval_examples", 0)),
             "rejected_lines": len(rejected_lines) + len(bad_ratings),
+            "history_length": history_length,
         }
         for key, value in summary.items():
             if isinstance(value, int):

@@ -65,6 +65,79 @@ class _Score(beam.DoFn):
             yield user, counts
 
 
+def _user_row(serialized: bytes) -> tuple[bytes, dict[str, Any]]:
+    """A serialized rating example -> (user id, its user features, movie, stars and time)."""
+    fmap = tf.train.Example.FromString(serialized).features.feature
+    row: dict[str, Any] = {}
+    for name, dtype in C.USER_INPUTS.items():
+        feature = fmap[name]
+        values = feature.bytes_list.value if dtype == "string" else feature.int64_list.value
+        row[name] = values[0] if values else (b"" if dtype == "string" else 0)
+    row["movie"] = fmap[F.MOVIE_ID].bytes_list.value[0]
+    rating = fmap[F.USER_RATING].float_list.value
+    row["rating"] = float(rating[0]) if rating else 0.0
+    return row[F.USER_ID], row
+
+
+def _query(item: tuple[bytes, dict[str, list]]) -> tuple[dict[str, Any], set[bytes]] | None:
+    """One eval user -> (the query a served user would send, their eval movies), or None.
+
+    The query: the user's features, their history = every train movie, most recent first, with its
+    stars, and the time of their latest train rating (a user without train ratings: the earliest
+    eval time, empty history: a new user).
+    """
+    _, groups = item
+    evals = list(groups["eval"])
+    if not evals:
+        return None
+    train = sorted(groups["train"], key=lambda r: -r[F.TIMESTAMP])
+    first = (train or evals)[0]
+    query = {name: first[name] for name in C.USER_INPUTS}
+    query[F.TIMESTAMP] = train[0][F.TIMESTAMP] if train else min(r[F.TIMESTAMP] for r in evals)
+    query[F.HISTORY_MOVIE_IDS] = [r["movie"] for r in train]
+    query[F.HISTORY_RATINGS] = [r["rating"] for r in train]
+    return query, {r["movie"] for r in evals}
+
+
+class _ScoreUsers(beam.DoFn):
+    """A batch of per-user queries -> the per-user metric sums of the model and of popularity.
+
+    The model is asked through its ``serving_default`` signature, exactly as a client asks it: the
+    user's features and history in, the top K unseen movies out.
+    """
+
+    COVERAGE = "coverage"
+
+    def __init__(self, model_dir: str) -> None:
+        self._model_dir = model_dir
+
+    def setup(self) -> None:
+        self._model = tf.saved_model.load(self._model_dir).signatures[C.SERVING_DEFAULT]
+
+    def process(self, batch: list[tuple[dict[str, Any], set[bytes]]], popular: list[bytes]):
+        width = max(len(q[F.HISTORY_MOVIE_IDS]) for q, _ in batch)
+        inputs: dict[str, Any] = {
+            name: tf.constant([q[name] for q, _ in batch], dtype=tf.string if t == "string" else tf.int64)
+            for name, t in C.USER_INPUTS.items()
+        }
+        ids = np.full((len(batch), width), b"", dtype=object)
+        stars = np.zeros((len(batch), width), np.float32)
+        for i, (q, _) in enumerate(batch):
+            ids[i, : len(q[F.HISTORY_MOVIE_IDS])] = q[F.HISTORY_MOVIE_IDS]
+            stars[i, : len(q[F.HISTORY_RATINGS])] = q[F.HISTORY_RATINGS]
+        inputs[F.HISTORY_MOVIE_IDS] = tf.constant(
+            ids.tolist() if width else np.zeros((len(batch), 0), object), tf.string
+        )
+        inputs[F.HISTORY_RATINGS] = tf.constant(stars)
+        top = self._model(**inputs)[C.MOVIE_IDS].numpy()
+        for (q, relevant), row in zip(batch, top, strict=True):
+            counts = M.per_user_counts(row, relevant, "model_")
+            counts.update(M.per_user_counts(M.popular_unseen(popular, set(q[F.HISTORY_MOVIE_IDS])), relevant, "pop_"))
+            yield counts
+            for movie in row[: M.PER_USER_K]:
+                yield beam.pvalue.TaggedOutput(self.COVERAGE, movie)
+
+
 class _SumDicts(beam.CombineFn):
     def create_accumulator(self) -> dict[str, float]:
         return {}
@@ -100,34 +173,77 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         model_dir = path_utils.serving_model_path(model.uri)
         baseline_dir = path_utils.serving_model_path(baseline.uri) if baseline else None
 
+        output = os.path.join(artifact_utils.get_single_uri(output_dict["evaluation"]), METRICS_FILE)
+        per_user_output = output + ".per_user"
+        catalogue_size = int(tf.saved_model.load(model_dir).embeddings.shape[0])
         with self._make_beam_pipeline() as pipeline:
-            popular = (
+            train_rows = (
                 pipeline
                 | "ReadTrain" >> beam.io.ReadFromTFRecord(_files(examples, "train"))
-                | "TrainMovie"
-                >> beam.Map(lambda s: tf.train.Example.FromString(s).features.feature[F.MOVIE_ID].bytes_list.value[0])
-                | "CountMovies" >> beam.combiners.Count.PerElement()
-                | "MostRated" >> beam.combiners.Top.Of(max(ks), key=lambda kv: (kv[1], kv[0]))
-                | "Ids" >> beam.Map(lambda top: [movie for movie, _ in top])
+                | "TrainRows" >> beam.Map(_user_row)
             )
+            popular = (
+                train_rows
+                | "TrainMovie" >> beam.Map(lambda r: r[1]["movie"])
+                | "CountMovies" >> beam.combiners.Count.PerElement()
+                | "AllCounts" >> beam.combiners.ToList()
+                | "MostRated" >> beam.Map(lambda counts: [m for m, _ in sorted(counts, key=lambda kv: (-kv[1], kv[0]))])
+            )
+            popular_top = popular | "TopK" >> beam.Map(lambda movies: movies[: max(ks)])
+            eval_examples = pipeline | "ReadEval" >> beam.io.ReadFromTFRecord(_files(examples, "eval"))
             per_user = (
-                pipeline
-                | "ReadEval" >> beam.io.ReadFromTFRecord(_files(examples, "eval"))
+                eval_examples
                 | "Batch" >> beam.BatchElements(min_batch_size=256, max_batch_size=2048)
-                | "Score" >> beam.ParDo(_Score(model_dir, baseline_dir, ks), beam.pvalue.AsSingleton(popular))
+                | "Score" >> beam.ParDo(_Score(model_dir, baseline_dir, ks), beam.pvalue.AsSingleton(popular_top))
                 | "PerUser" >> beam.CombinePerKey(_SumDicts())
                 | "Values" >> beam.Values()
             )
             totals = per_user | "Total" >> beam.CombineGlobally(_SumDicts())
             users = per_user | "Users" >> beam.combiners.ToList()
-            output = os.path.join(artifact_utils.get_single_uri(output_dict["evaluation"]), METRICS_FILE)
             _ = (
                 totals
                 | "Finalize" >> beam.Map(lambda t, u: M.finalize(t, u, ks), beam.pvalue.AsSingleton(users))
                 | "Write" >> beam.Map(lambda m: io_utils.write_string_file(output, json.dumps(m, indent=2)))
             )
+
+            # the per-user view: one query per eval user, as a served user asks
+            scored = (
+                {"train": train_rows, "eval": eval_examples | "EvalRows" >> beam.Map(_user_row)}
+                | "ByUser" >> beam.CoGroupByKey()
+                | "Queries" >> beam.FlatMap(lambda item: [q] if (q := _query(item)) is not None else [])
+                | "BatchUsers" >> beam.BatchElements(min_batch_size=64, max_batch_size=256)
+                | "ScoreUsers"
+                >> beam.ParDo(_ScoreUsers(model_dir), beam.pvalue.AsSingleton(popular)).with_outputs(
+                    _ScoreUsers.COVERAGE, main="counts"
+                )
+            )
+            shown = (
+                scored[_ScoreUsers.COVERAGE]
+                | "Distinct" >> beam.Distinct()
+                | "Shown" >> beam.combiners.Count.Globally()
+            )
+            _ = (
+                scored.counts
+                | "SumUsers" >> beam.CombineGlobally(_SumDicts())
+                | "FinalizeUsers"
+                >> beam.Map(
+                    lambda t, n: {
+                        **M.finalize_per_user(t, "model_", ""),
+                        **M.finalize_per_user(t, "pop_", "popularity_"),
+                        "users": t.get("model_users", 0.0),
+                        f"coverage@{M.PER_USER_K}": n / max(catalogue_size, 1),
+                    },
+                    beam.pvalue.AsSingleton(shown),
+                )
+                | "WriteUsers" >> beam.Map(lambda m: io_utils.write_string_file(per_user_output, json.dumps(m)))
+            )
         with tf.io.gfile.GFile(output) as f:
             result = json.load(f)
+        if tf.io.gfile.exists(per_user_output):
+            with tf.io.gfile.GFile(per_user_output) as f:
+                result.update(json.load(f))
+            tf.io.gfile.remove(per_user_output)
+            io_utils.write_string_file(output, json.dumps(result, indent=2))
         self._bless(result, exec_properties, ks, model, baseline, output_dict)
 
     @staticmethod
@@ -146,6 +262,12 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         if accuracy <= popularity * (1.0 + min_lift):
             reasons.append(
                 f"top-{k} accuracy {accuracy:.4f} does not beat popularity {popularity:.4f} by {min_lift:.0%}"
+            )
+        key = f"filtered_precision@{M.PER_USER_K}"
+        if key in result and result[key] <= result.get(f"popularity_{key}", 0.0):
+            reasons.append(
+                f"per-user precision@{M.PER_USER_K} {result[key]:.4f} does not beat popularity "
+                f"{result.get(f'popularity_{key}', 0.0):.4f}"
             )
         if baseline is not None:
             drop = float(props.get("max_drop_from_baseline", 0.0))

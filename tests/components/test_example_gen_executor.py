@@ -75,6 +75,31 @@ def test_random_split_writes_typed_examples_and_catalogue(tiny_dataset, tmp_path
     assert sorted(r[F.TIMESTAMP] for r in read_split(other, "eval")) != sorted(r[F.TIMESTAMP] for r in eval_)
 
 
+@pytest.mark.parametrize("split", ["random", "temporal"])
+def test_histories_hold_only_earlier_train_ratings_of_the_user(tiny_dataset, tmp_path, split):
+    examples, _ = run_executor(tiny_dataset, tmp_path, split=split, history_length=7)
+    train, eval_ = read_split(examples, "train"), read_split(examples, "eval")
+    train_by_user: dict[str, list[dict]] = {}
+    for r in train:
+        train_by_user.setdefault(r[F.USER_ID], []).append(r)
+    eval_pairs = {(r[F.USER_ID], r[F.MOVIE_ID]) for r in eval_}
+    for r in train + eval_:
+        ids = r.get(F.HISTORY_MOVIE_IDS) or []
+        stars = r.get(F.HISTORY_RATINGS) or []
+        assert len(ids) == len(stars) <= 7
+        assert r[F.MOVIE_ID] not in ids
+        assert not {(r[F.USER_ID], m) for m in ids} & eval_pairs  # no eval rating leaks into any history
+        mine = sorted(train_by_user.get(r[F.USER_ID], []), key=lambda t: -t[F.TIMESTAMP])
+        others = [t for t in mine if t[F.TIMESTAMP] < r[F.TIMESTAMP]]
+        assert len(ids) == min(7, len(others))
+        times = {t[F.MOVIE_ID]: t[F.TIMESTAMP] for t in others}
+        rated = {t[F.MOVIE_ID]: t[F.USER_RATING] for t in others}
+        assert [times[m] for m in ids] == sorted((times[m] for m in ids), reverse=True)  # most recent first
+        assert stars == [rated[m] for m in ids]
+        if ids:  # the cap keeps the most recent ones
+            assert min(times[m] for m in ids) >= sorted(times.values(), reverse=True)[len(ids) - 1]
+
+
 def test_temporal_split_puts_the_latest_ratings_in_eval(tiny_dataset, tmp_path):
     examples, _ = run_executor(tiny_dataset, tmp_path, split="temporal")
     train, eval_ = read_split(examples, "train"), read_split(examples, "eval")

@@ -88,3 +88,26 @@ def test_make_request_builds_both_formats():
         "instances": [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}],
     }
     assert rest_json.make_request(inputs, "s", rest_json.COLUMNAR)["inputs"] == inputs
+
+
+def test_nested_lists_of_any_width_including_empty():
+    rows = json.dumps({"instances": [{"a": [], "b": 1}, {"a": [], "b": 2}]})
+    assert rest_json.parse_request(rows, names("a", "b"))[1] == {"a": [[], []], "b": [1, 2]}
+    rows = json.dumps({"instances": [{"a": ["x", ""], "b": 1}, {"a": ["y", "z"], "b": 2}]})
+    assert rest_json.parse_request(rows, names("a", "b"))[1]["a"] == [["x", ""], ["y", "z"]]
+    cols = json.dumps({"inputs": {"a": [[], []], "b": [1, 2]}})
+    assert rest_json.parse_request(cols, names("a", "b"))[1]["a"] == [[], []]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"instances": [{"a": ["x"], "b": 1}, {"a": [], "b": 2}]}, r"instances\[1\]\.a: expecting shape \[1\]"),
+        ({"instances": [{"a": ["x"], "b": 1}, {"a": "x", "b": 2}]}, r"instances\[1\]\.a: .* got \[\]"),
+        ({"instances": [{"a": [["x"], []], "b": 1}]}, r"instances\[0\]\.a: ragged"),
+        ({"inputs": {"a": [["x"], []], "b": [1, 2]}}, r"inputs\.a: ragged"),
+    ],
+)
+def test_ragged_lists_name_the_input(body, message):
+    with pytest.raises(InvalidArgument, match=message):
+        rest_json.parse_request(json.dumps(body), names("a", "b"))
