@@ -1,15 +1,22 @@
-"""Benchmark: the full pipeline on real MovieLens 1M, every model, beside the report's figures.
+"""Benchmark: the full pipeline on real MovieLens, every model, beside the report, popularity and EASE.
 
-    .venv/bin/python benchmarks/ml1m_models.py --data-dir ../shared/data/ml-1m --epochs 10
+    .venv/bin/python benchmarks/ml1m_models.py --data-dir ../shared/data/ml-1m
+    .venv/bin/python benchmarks/ml1m_models.py --data-dir ../shared/data/ml-100k \
+        --output benchmarks/results/ml100k_models
 
-Protocol (the report's): random 80/20 split (seed 42), all 3,883 movies as candidates, seen movies
-not filtered; top-K accuracy = share of eval ratings whose movie is in the model's top K for that
-(user, time) query; RMSE on the eval split. Writes benchmarks/results/ml1m_models.{json,md}.
+Two protocols on the same random 80/20 split (seed 42), in the same run (benchmarks/offline_eval.py):
+the report's (one query per eval rating, every movie a candidate, nothing excluded: top-K
+accuracy) and the per-user view (one query per eval user with their train movies as history and
+excluded: precision/recall/NDCG@10, top-100 accuracy, coverage@10). Models are measured through
+their exported signatures; popularity and EASE (lambda 500) are computed here with numpy; the
+two-stage recommend (retrieve 100 unseen, rank, keep 10) goes through the pushed SavedModels.
+Writes benchmarks/results/ml1m_models.{json,md}.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import glob
 import json
 import os
@@ -29,10 +36,23 @@ env.setup()
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_DATA = os.environ.get("MOVIEREC_ML1M", str(Path(__file__).resolve().parents[2] / "shared/data/ml-1m"))
 PROTOCOL = (
-    "the report's: random 80/20 split (seed 42), all 3,883 movies as candidates, seen movies not filtered; "
-    "top-K accuracy = share of eval ratings whose movie is in the model's top K for that (user, time) query; "
-    "RMSE on the eval split; one cold LocalDagRunner run, cache off"
+    "random 80/20 split (seed 42), every catalogue movie a candidate. Report's protocol: one query per eval rating "
+    "(user, time, history = the user's train ratings before that time), nothing excluded; top-K accuracy = share "
+    "of eval ratings whose movie is in the top K. Per-user view: one query per eval user (history = all their train "
+    "movies, time = their latest train rating), train movies excluded; precision@10, recall@10 (hits / the user's "
+    "eval movies), NDCG@10, top-100 accuracy (per eval rating), coverage@10 (share of the catalogue in anyone's "
+    "top 10). RMSE on the eval split. One cold LocalDagRunner run, cache off"
 )
+METRIC_KEYS = (
+    *(f"top_k_accuracy@{k}" for k in (1, 5, 10, 50, 100)),
+    "filtered_precision@10",
+    "filtered_recall@10",
+    "filtered_ndcg@10",
+    "filtered_top_k_accuracy@100",
+    "coverage@10",
+    "rmse",
+)
+RATING_WEIGHTS = (0.0, 0.1, 0.5, 2.0)
 REPORT = {  # "Movies Recommendation Engine using TFRS" (tables 7, 8, 9)
     "retrieval": {
         "top_k_accuracy@1": 0.0033,
@@ -49,33 +69,28 @@ REPORT = {  # "Movies Recommendation Engine using TFRS" (tables 7, 8, 9)
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=DEFAULT_DATA)
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--embedding-dim", type=int, default=64)
+    parser.add_argument("--enrichment-dir", default=None)
+    parser.add_argument("--epochs", type=int, default=None, help="override every model's epochs")
     parser.add_argument("--work-dir", default=None)
     parser.add_argument("--output", default=str(RESULTS / "ml1m_models"))
     args = parser.parse_args()
 
-    from pipeline import local_runner, report
-    from pipeline.config import DataConfig, PipelineConfig
-    from pipeline.pipeline_ids import trainer_id
-    from trainer.config import ModelConfig
+    from pipeline import local_runner
+    from pipeline.config import DataConfig, PipelineConfig, movielens_models
 
-    d, e = args.embedding_dim, args.epochs
-    models = (
-        ModelConfig(
-            kind="retrieval", embedding_dim=d, epochs=e, batch_size=1024, optimizer="adam", learning_rate=0.005
-        ),
-        ModelConfig(kind="ranking", embedding_dim=d, epochs=e, batch_size=1024, optimizer="adam", learning_rate=0.001),
-        ModelConfig(
-            kind="multitask", embedding_dim=d, epochs=e, batch_size=1024, optimizer="adam", learning_rate=0.005
-        ),
+    models = movielens_models()
+    if args.epochs:
+        models = tuple(dataclasses.replace(m, epochs=args.epochs) for m in models)
+    work = args.work_dir or tempfile.mkdtemp(prefix="movierec-bench-")
+    config = PipelineConfig(
+        work_dir=work,
+        data=DataConfig(data_dir=args.data_dir, enrichment_dir=args.enrichment_dir),
+        models=models,
+        enable_cache=False,
     )
-    work = args.work_dir or tempfile.mkdtemp(prefix="movierec-ml1m-")
-    config = PipelineConfig(work_dir=work, data=DataConfig(data_dir=args.data_dir), models=models, enable_cache=False)
     started = time.perf_counter()
-    result = local_runner.run(config)
+    result = local_runner.run(config, stream=sys.stderr)
     wall = time.perf_counter() - started
-
     record: dict = {
         "benchmark": "ml1m_models",
         "protocol": PROTOCOL,
@@ -84,8 +99,20 @@ def main() -> int:
         "component_seconds": {k: round(v, 1) for k, v in result.durations.items()},
         "pipeline_seconds": round(result.wall_seconds, 1),
         "total_seconds_with_imports": round(wall, 1),
-        "models": {},
+        "models": model_entries(config, models),
     }
+    started = time.perf_counter()
+    record["models"].update(baselines_and_recommend(config))
+    record["offline_eval_seconds"] = round(time.perf_counter() - started, 1)
+    results_file.write(args.output, record, markdown(record))
+    return 0
+
+
+def model_entries(config, models) -> dict:
+    from pipeline import report
+    from pipeline.pipeline_ids import trainer_id
+
+    entries = {}
     for model in models:
         metrics = report.model_metrics(config.metadata_path, model.kind)
         runs = sorted(
@@ -93,45 +120,110 @@ def main() -> int:
         )
         history = json.load(open(runs[-1])) if runs else {}
         seconds = history.get("epoch_seconds", [])
-        train_examples = 800_167
-        record["models"][model.kind] = {
+        median = sorted(seconds)[len(seconds) // 2] if seconds else None
+        entries[model.kind] = {
             "config": model.to_dict(),
-            "metrics": metrics,
+            "metrics": {k: v for k, v in metrics.items() if k in METRIC_KEYS or k.startswith("popularity_")},
             "report": REPORT[model.kind],
-            "median_epoch_seconds": sorted(seconds)[len(seconds) // 2] if seconds else None,
-            "examples_per_second": round(train_examples / sorted(seconds)[len(seconds) // 2]) if seconds else None,
+            "epoch_seconds": seconds,
+            "median_epoch_seconds": median,
+            "train_examples_per_second": round(history.get("train_examples", 0) / median) if median else None,
         }
-    results_file.write(args.output, record, markdown(record))
-    return 0
+    return entries
+
+
+def baselines_and_recommend(config) -> dict:
+    """Popularity and EASE under both protocols, and recommend through the pushed models."""
+    import numpy as np
+
+    from benchmarks import offline_eval as O
+    from components.movielens_example_gen.catalogue import read_catalogue
+    from pipeline import outputs
+    from pipeline.config import DEFAULT_EASE_L2
+    from pipeline.pipeline_ids import EXAMPLE_GEN
+
+    examples = outputs.latest_artifact(config.metadata_path, "Examples", EXAMPLE_GEN)
+    catalogue = outputs.latest_artifact(config.metadata_path, "movierec.MovieCatalogue", EXAMPLE_GEN)
+    movie_ids = np.array(sorted((m["movie_id"].encode() for m in read_catalogue(catalogue.uri)), key=lambda b: int(b)))
+    split = O.read_split(examples.uri, movie_ids)
+    x = split.matrix()
+    popularity = x.sum(0)
+    b = O.fit_ease(split, DEFAULT_EASE_L2)
+    out = {
+        "popularity": {
+            "metrics": {
+                **O.report_protocol(split, lambda u: np.tile(popularity, (len(u), 1))),
+                **O.per_user_view(split, lambda u: O.top_unseen_of(np.tile(popularity, (len(u), 1)), x[u])),
+            }
+        },
+        "ease": {
+            "config": {"l2": DEFAULT_EASE_L2},
+            "metrics": {
+                **O.report_protocol(split, lambda u: x[u] @ b),
+                **O.per_user_view(split, lambda u: O.top_unseen_of(x[u] @ b, x[u])),
+            },
+        },
+    }
+    serving = {}
+    for kind in ("retrieval", "ranking", "multitask"):
+        versions = sorted(glob.glob(os.path.join(config.serving_dir, kind, "*")))
+        if versions:
+            serving[kind] = versions[-1]
+    if "retrieval" in serving and ("ranking" in serving or "multitask" in serving):
+        ranker, signature = (
+            (serving["ranking"], "serving_default") if "ranking" in serving else (serving["multitask"], "rank")
+        )
+        lists = O.recommend_lists(split, serving["retrieval"], ranker, RATING_WEIGHTS, signature)
+        from serving.client import DEFAULT_RATING_WEIGHT
+
+        for w, per_user in lists.items():
+            metrics = O.per_user_view(split, lambda u, p=per_user: np.array([p[int(i)] for i in u]))
+            key = "recommend" if w == DEFAULT_RATING_WEIGHT else f"recommend_w{w:g}"
+            out[key] = {
+                "config": {"rating_weight": w, "ranker": os.path.basename(os.path.dirname(ranker))},
+                "metrics": metrics,
+            }
+    return out
 
 
 def markdown(record: dict) -> str:
     m = record["machine"]
     lines = [
-        "# Models on MovieLens 1M",
+        "# Models on MovieLens",
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; commit {m['commit']}.",
-        f"Protocol: {record['protocol']}. Epochs per model below (the report trained retrieval 32 epochs).",
+        f"Data: {record['data']}.",
+        f"Protocol: {record['protocol']}.",
         "",
-        "| model | metric | movierec | report |",
-        "|---|---|---:|---:|",
+        "| model | " + " | ".join(METRIC_KEYS) + " |",
+        "|---|" + "---:|" * len(METRIC_KEYS),
     ]
+    report_row = {**REPORT["retrieval"], "rmse": REPORT["ranking"]["rmse"]}
+    lines.append(
+        "| the report (retrieval; ranking RMSE) | " + " | ".join(_fmt(report_row.get(k)) for k in METRIC_KEYS) + " |"
+    )
+    lines.append(
+        "| the report (joint model) | " + " | ".join(_fmt(REPORT["multitask"].get(k)) for k in METRIC_KEYS) + " |"
+    )
     for kind, entry in record["models"].items():
-        for key, ours in entry["metrics"].items():
-            if key.startswith(("top_k_accuracy", "popularity_accuracy", "recall@100")) or key in ("rmse",):
-                theirs = entry["report"].get(key)
-                lines.append(f"| {kind} | {key} | {ours:.4f} | {'' if theirs is None else f'{theirs:.4f}'} |")
-    lines += ["", "| model | epochs | batch | median s/epoch | examples/s |", "|---|---:|---:|---:|---:|"]
+        lines.append(f"| {kind} | " + " | ".join(_fmt(entry["metrics"].get(k)) for k in METRIC_KEYS) + " |")
+    lines += ["", "| model | epochs | batch | median s/epoch | train examples/s |", "|---|---:|---:|---:|---:|"]
     for kind, entry in record["models"].items():
-        c = entry["config"]
-        lines.append(
-            f"| {kind} | {c['epochs']} | {c['batch_size']} | {entry['median_epoch_seconds']:.1f} | "
-            f"{entry['examples_per_second']} |"
-        )
+        if "epoch_seconds" in entry:
+            c = entry["config"]
+            lines.append(
+                f"| {kind} | {c['epochs']} | {c['batch_size']} | {_fmt(entry['median_epoch_seconds'], 1)} | "
+                f"{entry['train_examples_per_second']} |"
+            )
     lines += ["", "| component | seconds |", "|---|---:|"]
     lines += [f"| {k} | {v:.1f} |" for k, v in record["component_seconds"].items()]
     lines.append(f"| **pipeline (LocalDagRunner)** | **{record['pipeline_seconds']:.1f}** |")
+    lines.append(f"| offline evaluation (baselines, recommend) | {record.get('offline_eval_seconds', 0):.1f} |")
     return "\n".join(lines)
+
+
+def _fmt(value, digits: int = 4) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
 
 
 if __name__ == "__main__":

@@ -72,6 +72,16 @@ def build_parser() -> argparse.ArgumentParser:
         default="retrieval,ranking,multitask",
         help="comma-separated models to train, or 'none' for the data half only (default: %(default)s)",
     )
+    run.add_argument(
+        "--model-sizes",
+        choices=["auto", "sample", "movielens"],
+        default="auto",
+        help="hyperparameters: the synthetic sample's (small, quick) or MovieLens' (pipeline/config.py); "
+        "auto: the sample's without --data-dir, else MovieLens'",
+    )
+    run.add_argument(
+        "--history-length", type=int, default=50, help="the user's history on every example, at most (default: 50)"
+    )
     schema_group = run.add_mutually_exclusive_group()
     schema_group.add_argument("--schema", default=str(CURATED_SCHEMA_PATH), help="curated schema to validate against")
     schema_group.add_argument("--infer-schema", action="store_true", help="validate against the inferred schema")
@@ -145,21 +155,24 @@ def config_from_args(args: argparse.Namespace) -> PipelineConfig:
             eval_fraction=args.eval_fraction,
             seed=args.seed,
             on_bad_line="skip" if args.skip_bad_lines else "error",
+            history_length=args.history_length,
         ),
         schema_path=None if args.infer_schema else args.schema,
         halt_on_anomalies=not args.no_halt_on_anomalies,
         enable_cache=not args.no_cache,
-        models=select_models(args.models),
+        models=select_models(
+            args.models, sample=args.model_sizes == "sample" or (args.model_sizes == "auto" and args.data_dir is None)
+        ),
     )
 
 
-def select_models(names: str) -> tuple:
-    """'retrieval,ranking' -> their default ModelConfigs; 'none' -> no model."""
-    from pipeline.config import default_models
+def select_models(names: str, sample: bool = False) -> tuple:
+    """'retrieval,ranking' -> their ModelConfigs (the sample's, or MovieLens' sizes); 'none' -> no model."""
+    from pipeline.config import default_models, movielens_models
 
     if names.strip().lower() == "none":
         return ()
-    defaults = {m.kind: m for m in default_models()}
+    defaults = {m.kind: m for m in (default_models() if sample else movielens_models())}
     wanted = [n.strip() for n in names.split(",") if n.strip()]
     unknown = [n for n in wanted if n not in defaults]
     if unknown:

@@ -58,12 +58,75 @@ class DataConfig:
             raise ValueError(f"on_bad_line must be 'error' or 'skip', not {self.on_bad_line!r}")
 
 
+DEFAULT_EASE_L2 = 500.0  # EASE's L2 (Steck 2019 used 500 on ml-20m-sized data; measured on ml-1m)
+DEFAULT_EASE_WEIGHT = 100.0  # the hybrid's EASE weight (docs/models.md: tuned on a validation slice)
+
+
 def default_models() -> tuple[ModelConfig, ...]:
-    """The models `movierec run` trains by default (sized for the synthetic sample)."""
+    """The models `movierec run` trains on the synthetic sample (small, quick)."""
     return (
-        ModelConfig(kind="retrieval", epochs=8, batch_size=512, optimizer="adam", learning_rate=0.005),
+        ModelConfig(
+            kind="retrieval",
+            epochs=8,
+            batch_size=512,
+            optimizer="adam",
+            learning_rate=0.005,
+            use_user_id=False,
+            ease_weight=DEFAULT_EASE_WEIGHT,
+            ease_l2=DEFAULT_EASE_L2,
+        ),
         ModelConfig(kind="ranking", epochs=5, batch_size=1024, optimizer="adam", learning_rate=0.001),
-        ModelConfig(kind="multitask", epochs=8, batch_size=512, optimizer="adam", learning_rate=0.005),
+        ModelConfig(
+            kind="multitask",
+            epochs=8,
+            batch_size=512,
+            optimizer="adam",
+            learning_rate=0.005,
+            use_user_id=False,
+            ease_weight=DEFAULT_EASE_WEIGHT,
+            ease_l2=DEFAULT_EASE_L2,
+        ),
+    )
+
+
+def movielens_models() -> tuple[ModelConfig, ...]:
+    """The models `movierec run --data-dir <MovieLens>` trains: sized for ml-1m on 2 cores.
+
+    Chosen on a validation slice carved from ml-1m's train split (docs/models.md).
+    """
+    return (
+        ModelConfig(
+            kind="retrieval",
+            epochs=5,
+            batch_size=1024,
+            optimizer="adam",
+            learning_rate=0.003,
+            use_user_id=False,
+            ease_weight=DEFAULT_EASE_WEIGHT,
+            ease_l2=DEFAULT_EASE_L2,
+        ),
+        ModelConfig(
+            kind="ranking",
+            embedding_dim=64,
+            epochs=5,
+            batch_size=1024,
+            optimizer="adam",
+            learning_rate=0.001,
+            dropout=0.3,
+            embedding_l2=3e-5,
+            max_norm=0.0,
+        ),
+        ModelConfig(
+            kind="multitask",
+            epochs=5,
+            batch_size=1024,
+            optimizer="adam",
+            learning_rate=0.003,
+            use_user_id=False,
+            rating_weight=1.0,
+            ease_weight=DEFAULT_EASE_WEIGHT,
+            ease_l2=DEFAULT_EASE_L2,
+        ),
     )
 
 

@@ -20,20 +20,27 @@ from trainer.config import ModelConfig
 from trainer.data import MOVIE_ID_KEY, catalogue_dataset
 from trainer.models import MOVIE_XF, MovieModel
 from trainer.scoring import CatalogueScorer
-from trainer.towers import rate
 from transform import features as F
 
 _DTYPES = {"string": tf.string, "int64": tf.int64, "float32": tf.float32}
 
 
-def candidate_embeddings(model: MovieModel, catalogue: tf.data.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(movie ids, candidate embeddings, retrieval biases) for every movie of the catalogue, in its order."""
-    ids, vectors, biases = [], [], []
+def candidate_embeddings(
+    model: MovieModel, catalogue: tf.data.Dataset
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(movie ids, vocabulary indices, candidate embeddings, retrieval biases) of every catalogue movie."""
+    ids, index, vectors, biases = [], [], [], []
     for batch in catalogue:
         ids.append(batch[MOVIE_ID_KEY].numpy())
+        index.append(batch[MOVIE_XF].numpy())
         vectors.append(model.candidate_tower(batch).numpy())
         biases.append(tf.reshape(model.movie_bias(batch[MOVIE_XF]), [-1]).numpy())
-    return np.concatenate(ids), np.concatenate(vectors).astype(np.float32), np.concatenate(biases)
+    return (
+        np.concatenate(ids),
+        np.concatenate(index),
+        np.concatenate(vectors).astype(np.float32),
+        np.concatenate(biases),
+    )
 
 
 def movie_info(catalogue_uri: str, movie_ids: np.ndarray) -> dict[str, np.ndarray]:
@@ -83,6 +90,7 @@ class ServingModule(tf.Module):
         tf_transform_output: tft.TFTransformOutput,
         config: ModelConfig,
         movie_ids: np.ndarray,
+        movie_index: np.ndarray,
         embeddings: np.ndarray,
         info: dict[str, np.ndarray],
         time_range: tuple[float, float] = (-np.inf, np.inf),
@@ -100,6 +108,7 @@ class ServingModule(tf.Module):
         spec.pop(F.USER_RATING, None)
         self._raw_spec = spec
         self.movie_ids = tf.constant(movie_ids)
+        self.movie_index = tf.constant(movie_index)  # each catalogue movie's vocabulary index
         self.embeddings = tf.Variable(embeddings, trainable=False, name="candidate_embeddings")
         self.movie_rows = tf.lookup.StaticHashTable(
             tf.lookup.KeyValueTensorInitializer(self.movie_ids, tf.range(len(movie_ids), dtype=tf.int64)), -1
@@ -144,8 +153,10 @@ class ServingModule(tf.Module):
             return tf.identity(rows)
 
     def _rate_by_id(self, transformed: dict[str, tf.Tensor], movie_id: tf.Tensor) -> tf.Tensor:
-        candidate = tf.gather(self.embeddings, self._rows(movie_id))
-        return rate(self.rating_head, self.query_tower(transformed), candidate)
+        rows = self._rows(movie_id)
+        candidate = tf.gather(self.embeddings, rows)
+        user = transformed[F.transformed_name(F.USER_ID)]
+        return self.rating_head(self.query_tower(transformed), candidate, user, tf.gather(self.movie_index, rows))
 
     def _from_examples(self, examples: tf.Tensor) -> dict[str, tf.Tensor]:
         raw = tf.io.parse_example(examples, self._raw_spec)
@@ -155,8 +166,11 @@ class ServingModule(tf.Module):
             # the report's protocol: the two-tower model's top K, nothing excluded
             out.update(self._top_k(self.scorer.two_tower(self.query_tower(transformed))))
         if self.config.has_rating:
-            out[C.PREDICTED_RATING] = rate(
-                self.rating_head, self.query_tower(transformed), self.candidate_tower(transformed)
+            out[C.PREDICTED_RATING] = self.rating_head(
+                self.query_tower(transformed),
+                self.candidate_tower(transformed),
+                transformed[F.transformed_name(F.USER_ID)],
+                transformed[MOVIE_XF],
             )
         return out
 
@@ -225,10 +239,10 @@ def export(
     ``time_range``: the transformed timestamp's range in training; request times are clipped to it.
     ``ease_matrix``: the hybrid's EASE member over the catalogue's rows (None: two-tower only).
     """
-    ids, embeddings, bias = candidate_embeddings(model, catalogue_dataset(catalogue_uri, tf_transform_output))
+    ids, index, embeddings, bias = candidate_embeddings(model, catalogue_dataset(catalogue_uri, tf_transform_output))
     scorer = CatalogueScorer(embeddings, bias, ease_matrix, config.ease_weight) if config.has_retrieval else None
     module = ServingModule(
-        model, tf_transform_output, config, ids, embeddings, movie_info(catalogue_uri, ids), time_range, scorer
+        model, tf_transform_output, config, ids, index, embeddings, movie_info(catalogue_uri, ids), time_range, scorer
     )
     tf.saved_model.save(module, output_dir, signatures=module.signatures())
     return module

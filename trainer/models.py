@@ -13,7 +13,7 @@ import tensorflow as tf
 import tensorflow_recommenders as tfrs
 
 from trainer.config import ModelConfig
-from trainer.towers import CandidateTower, QueryTower, rate, rating_head
+from trainer.towers import CandidateTower, QueryTower, RatingHead
 from transform import features as F
 
 MOVIE_XF = F.transformed_name(F.MOVIE_ID)
@@ -28,9 +28,11 @@ class MovieModel(tfrs.Model):
         movie_frequency: np.ndarray | None = None,
         catalogue: dict[str, np.ndarray] | None = None,
         rows_by_index: np.ndarray | None = None,
+        global_mean: float = 3.5,
     ) -> None:
         """``catalogue`` (transformed features of every movie) and ``rows_by_index`` (catalogue row
-        of each movie index) are needed by the full-softmax retrieval loss."""
+        of each movie index) are needed by the full-softmax retrieval loss; ``global_mean``: the
+        mean train rating (the rating head's offset)."""
         super().__init__()
         self.config = config
         self._sampling_probability = None
@@ -61,7 +63,9 @@ class MovieModel(tfrs.Model):
             # The same movie can be several times in a batch: it is not its own negative.
             self.retrieval_task = tfrs.tasks.Retrieval(metrics=metrics, remove_accidental_hits=True)
         if config.has_rating:
-            self.rating = rating_head(config.rating_layers, config.dropout, config.max_norm)
+            self.rating = RatingHead(
+                sizes, config.rating_layers, config.dropout, config.max_norm, global_mean, config.embedding_l2
+            )
             self.rating_task = tfrs.tasks.Ranking(
                 loss=tf.keras.losses.MeanSquaredError(),
                 metrics=[tf.keras.metrics.RootMeanSquaredError(name="rmse")],
@@ -72,7 +76,9 @@ class MovieModel(tfrs.Model):
         candidate = self.candidate_tower(features, training=training)
         out = {"query": query, "candidate": candidate}
         if self.config.has_rating:
-            out["rating"] = rate(self.rating, query, candidate)
+            out["rating"] = self.rating(
+                query, candidate, features[F.transformed_name(F.USER_ID)], features[MOVIE_XF], training=training
+            )
         return out
 
     def catalogue_logits(self, query: tf.Tensor, training: bool = False) -> tf.Tensor:

@@ -53,6 +53,7 @@ class TrainStatistics:
     users: np.ndarray
     movies: np.ndarray
     time_range: tuple[float, float]
+    mean_rating: float
 
     def movie_frequency(self, vocab_size: int) -> np.ndarray:
         return np.maximum(np.bincount(self.movies, minlength=vocab_size).astype(np.float64), 1.0)
@@ -60,13 +61,16 @@ class TrainStatistics:
 
 def train_statistics(dataset: tf.data.Dataset) -> TrainStatistics:
     users, movies, low, high = [], [], np.inf, -np.inf
+    total, count = 0.0, 0
     ts = F.transformed_name(F.TIMESTAMP)
     for batch in dataset:
+        ratings = batch[F.USER_RATING].numpy()
+        total, count = total + float(ratings.sum()), count + len(ratings)
         users.append(batch[F.transformed_name(F.USER_ID)].numpy())
         movies.append(batch[MOVIE_XF].numpy())
         times = batch[ts].numpy()
         low, high = min(low, float(times.min())), max(high, float(times.max()))
-    return TrainStatistics(np.concatenate(users), np.concatenate(movies), (low, high))
+    return TrainStatistics(np.concatenate(users), np.concatenate(movies), (low, high), total / max(count, 1))
 
 
 def train(config: ModelConfig, fn_args: FnArgs) -> tuple[MovieModel, dict]:
@@ -89,6 +93,7 @@ def train(config: ModelConfig, fn_args: FnArgs) -> tuple[MovieModel, dict]:
         movie_frequency=stats.movie_frequency(sizes[F.MOVIE_ID]) if config.has_retrieval else None,
         catalogue=catalogue,
         rows_by_index=rows,
+        global_mean=stats.mean_rating,
     )
     model.compile(optimizer=make_optimizer(config))
     progress = EpochProgress(config.kind, config.epochs)
@@ -110,6 +115,7 @@ def train(config: ModelConfig, fn_args: FnArgs) -> tuple[MovieModel, dict]:
     record = {
         "config": config.to_dict(),
         "epoch_seconds": progress.seconds,
+        "train_examples": len(stats.movies),
         "history": {k: [float(x) for x in v] for k, v in history.history.items()},
     }
     export(

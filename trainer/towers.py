@@ -127,10 +127,10 @@ class CandidateTower(tf.keras.Model):
         return self.mlp(x)
 
 
-def rating_head(layers: tuple[int, ...], dropout: float, max_norm: float) -> tf.keras.Sequential:
-    """Dense layers with dropout and a max-norm constraint, ending in one predicted rating."""
+def _mlp_head(layers: tuple[int, ...], dropout: float, max_norm: float) -> tf.keras.Sequential:
+    """Dense layers with dropout and a max-norm constraint, ending in one value."""
     constraint = tf.keras.constraints.MaxNorm(max_norm) if max_norm > 0 else None
-    model = tf.keras.Sequential(name="rating_head")
+    model = tf.keras.Sequential(name="rating_mlp")
     for units in layers:
         model.add(tf.keras.layers.Dense(units, activation="relu", kernel_constraint=constraint))
         if dropout > 0:
@@ -139,6 +139,36 @@ def rating_head(layers: tuple[int, ...], dropout: float, max_norm: float) -> tf.
     return model
 
 
-def rate(head: tf.keras.Model, query: tf.Tensor, candidate: tf.Tensor) -> tf.Tensor:
-    """The rating head on a (query, candidate) embedding pair (and their product) -> [batch] ratings."""
-    return tf.squeeze(head(tf.concat([query, candidate, query * candidate], axis=1)), axis=1)
+class RatingHead(tf.keras.layers.Layer):
+    """(query, candidate, user index, movie index) -> a predicted rating.
+
+    rating = global mean + user bias + movie bias + MLP([query, candidate, query * candidate]):
+    the biases carry what a factorisation model's do; the MLP what the towers know of taste.
+    """
+
+    def __init__(
+        self,
+        sizes: dict[str, int],
+        layers: tuple[int, ...],
+        dropout: float,
+        max_norm: float,
+        global_mean: float = 3.5,
+        bias_l2: float = 0.0,
+    ) -> None:
+        super().__init__(name="rating_head")
+        regularizer = tf.keras.regularizers.l2(bias_l2) if bias_l2 > 0 else None
+        self.mlp = _mlp_head(layers, dropout, max_norm)
+        self.user_bias = tf.keras.layers.Embedding(
+            sizes[F.USER_ID], 1, embeddings_initializer="zeros", embeddings_regularizer=regularizer
+        )
+        self.movie_bias = tf.keras.layers.Embedding(
+            sizes[F.MOVIE_ID], 1, embeddings_initializer="zeros", embeddings_regularizer=regularizer
+        )
+        self.global_mean = float(global_mean)
+
+    def call(
+        self, query: tf.Tensor, candidate: tf.Tensor, user: tf.Tensor, movie: tf.Tensor, training: bool = False
+    ) -> tf.Tensor:
+        taste = tf.squeeze(self.mlp(tf.concat([query, candidate, query * candidate], axis=1), training=training), 1)
+        biases = tf.reshape(self.user_bias(user), [-1]) + tf.reshape(self.movie_bias(movie), [-1])
+        return self.global_mean + biases + taste

@@ -244,18 +244,19 @@ class Executor(base_beam_executor.BaseBeamExecutor):
                 result.update(json.load(f))
             tf.io.gfile.remove(per_user_output)
             io_utils.write_string_file(output, json.dumps(result, indent=2))
-        self._bless(result, exec_properties, ks, model, baseline, output_dict)
+        # the gate's K: the largest one below the catalogue's size (a top K of every movie always hits)
+        gate = max((k for k in ks if k < catalogue_size), default=min(ks))
+        self._bless(result, exec_properties, gate, model, baseline, output_dict)
 
     @staticmethod
     def _bless(
         result: dict[str, float],
         props: dict[str, Any],
-        ks: tuple[int, ...],
+        k: int,
         model: types.Artifact,
         baseline: types.Artifact | None,
         output_dict: dict[str, list[types.Artifact]],
     ) -> None:
-        k = max(ks)
         accuracy, popularity = result[f"top_k_accuracy@{k}"], result[f"popularity_accuracy@{k}"]
         reasons = []
         min_lift = float(props.get("min_lift_over_popularity", 0.0))

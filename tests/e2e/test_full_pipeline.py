@@ -29,7 +29,19 @@ def run(tmp_path_factory):
     work = root / "work"
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        code = main(["run", "--data-dir", str(root / "data"), "--work-dir", str(work), "--models", "retrieval,ranking"])
+        code = main(
+            [
+                "run",
+                "--data-dir",
+                str(root / "data"),
+                "--work-dir",
+                str(work),
+                "--models",
+                "retrieval,ranking",
+                "--model-sizes",
+                "sample",
+            ]
+        )
     return root, work, code, printed.getvalue()
 
 
@@ -61,6 +73,11 @@ def test_retrieval_beats_the_popularity_baseline_on_planted_data(run):
     assert metrics["top_k_accuracy@100"] > metrics["popularity_accuracy@100"]
     assert metrics["top_k_accuracy@10"] > metrics["popularity_accuracy@10"]
     assert set(metrics) >= {f"recall@{k}" for k in (1, 5, 10, 50, 100)}
+    # the per-user view: one query per eval user, their train movies as history, excluded
+    assert 250 < metrics["users"] <= 300  # eval users
+    assert metrics["filtered_precision@10"] > metrics["popularity_filtered_precision@10"]
+    assert metrics["filtered_ndcg@10"] > metrics["popularity_filtered_ndcg@10"]
+    assert 0 < metrics["coverage@10"] <= 1
 
 
 def test_a_deliberately_bad_model_is_not_blessed_or_pushed(run):

@@ -13,9 +13,16 @@ from pathlib import Path
 import pytest
 
 from cli.main import main
+from serving.client import DEFAULT_RATING_WEIGHT
 from tests.serving.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def rated_movies(data_dir: str, user_id: str) -> set[str]:
+    """The movies a user rated in an ml-1m format data set (ratings.dat: user::movie::stars::time)."""
+    lines = (Path(data_dir) / "ratings.dat").read_text(encoding="latin-1").splitlines()
+    return {fields[1] for fields in (line.split("::") for line in lines) if fields[0] == user_id}
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +66,11 @@ def test_query_prints_recommendations_with_titles(served, protocol, capsys, tiny
     rows = [line for line in out.splitlines() if line.strip()[:1].isdigit()]
     assert len(rows) == 4 and all("(" in r and "[" in r for r in rows)  # "Title (year)  [Genres]"
     assert "user_id=3" in out and "user_gender=" in out
+    # user 3's ratings in the data are the history: those movies are not recommended again
+    rated = rated_movies(tiny_dataset, "3")
+    assert rated and f"history of {len(rated)} movies" in out and "unseen only" in out
+    printed = [r.split()[1] for r in rows]  # "  1      7    3.52   -3.408   -1.648  1999  Title (year)  [Genres]"
+    assert len(set(printed)) == 4 and not set(printed) & rated, (printed, rated)
 
 
 def test_query_for_a_new_user_as_json(served, capsys):
@@ -69,6 +81,10 @@ def test_query_for_a_new_user_as_json(served, capsys):
     recs = json.loads(capsys.readouterr().out)
     assert code == 0 and [r["rank"] for r in recs] == [1, 2, 3]
     assert all(r["title"] and r["genres"] for r in recs)
+    scores = [r["score"] for r in recs]  # ordered by retrieval score + weight x predicted rating
+    assert scores == sorted(scores, reverse=True)
+    for r in recs:
+        assert r["score"] == pytest.approx(r["retrieval_score"] + DEFAULT_RATING_WEIGHT * r["predicted_rating"])
 
 
 def test_query_errors_are_clear(served, capsys):

@@ -7,6 +7,7 @@ client tests run against it too (otherwise they are reported skipped for that re
 from __future__ import annotations
 
 import base64
+import dataclasses
 import shutil
 import subprocess
 import threading
@@ -19,7 +20,7 @@ import tensorflow as tf
 
 from serving import contract as C
 from serving import model_config
-from serving.client import GRPC, REST, ServingClient
+from serving.client import DEFAULT_RATING_WEIGHT, GRPC, REST, ServingClient, user_inputs
 from serving.errors import InvalidArgument, NotFound, Unimplemented
 from serving.model_config import ModelEntry, VersionPolicy
 from serving.server import TF_SERVING_BINARY, ModelServer, ServerOptions, tensorflow_model_server_command
@@ -27,7 +28,19 @@ from serving.users import User
 from tests.serving.ports import free_port
 from transform import features as F
 
-USER = User("3", "F", 25, "programmer", F.OCCUPATION_LABEL_IDS["programmer"], "94110", 978300760)
+USER = User("3", "F", 25, "programmer", F.OCCUPATION_LABEL_IDS["programmer"], "94110", 978300760)  # no history
+
+
+def with_history(*movie_ids: str, ratings: tuple[float, ...] = ()) -> User:
+    """USER with a history (most recent first)."""
+    return dataclasses.replace(USER, history=movie_ids, history_ratings=ratings)
+
+
+@pytest.fixture(scope="module")
+def seen_user(trained_models) -> User:
+    """USER with a small history of real catalogue movies, stars known."""
+    ids = trained_models.movie_ids
+    return with_history(ids[4], ids[11], ids[17], ratings=(5.0, 2.0, 4.0))
 
 
 class Running:
@@ -94,39 +107,83 @@ def saved_model_outputs(path: str, signature: str, **inputs) -> dict[str, np.nda
     return {k: v.numpy() for k, v in outputs.items()}
 
 
-def user_columns(n: int = 1, user: User = USER) -> dict[str, list]:
-    return {k: [v] * n for k, v in user.features().items()}
+def signature_dtypes(path: str, signature: str) -> dict[str, tf.DType]:
+    """Input name -> dtype of one of the SavedModel's signatures."""
+    specs = tf.saved_model.load(path).signatures[signature].structured_input_signature[1]
+    return {name: spec.dtype for name, spec in specs.items()}
+
+
+def user_columns(n: int = 1, user: User = USER) -> dict[str, np.ndarray]:
+    """``n`` request rows for ``user``: USER_INPUTS [n] and HISTORY_INPUTS [n, len(history)]."""
+    return user_inputs(user, n)
 
 
 # -- predictions equal the SavedModel's own ------------------------------------------------------
-def test_retrieve_rank_and_movies_equal_the_saved_model(client, trained_models):
-    expected = saved_model_outputs(trained_models.retrieval, C.SERVING_DEFAULT, **user_columns())
-    got = client.retrieve(USER, k=5)
-    assert [c.movie_id for c in got] == [m.decode() for m in expected[C.MOVIE_IDS][0][:5]]
-    np.testing.assert_allclose([c.score for c in got], expected[C.SCORES][0][:5], rtol=1e-5)
+def test_retrieve_rank_and_movies_equal_the_saved_model(client, trained_models, seen_user):
+    assert set(seen_user.history) <= set(trained_models.movie_ids)
+    for user in (USER, seen_user):  # no history (H = 0) and a history
+        for signature, include_seen in ((C.SERVING_DEFAULT, False), (C.RETRIEVE_UNFILTERED, True)):
+            expected = saved_model_outputs(trained_models.retrieval, signature, **user_columns(user=user))
+            got = client.retrieve(user, k=5, include_seen=include_seen)
+            assert [c.movie_id for c in got] == [m.decode() for m in expected[C.MOVIE_IDS][0][:5]], signature
+            np.testing.assert_allclose([c.score for c in got], expected[C.SCORES][0][:5], rtol=1e-5)
+    top = client.retrieve(seen_user, k=20)
+    assert len(top) == 20 and not {c.movie_id for c in top} & set(seen_user.history)  # the history left out
 
     ids = trained_models.movie_ids[:7]
-    expected = saved_model_outputs(
-        trained_models.ranking, C.SERVING_DEFAULT, **user_columns(len(ids)), **{F.MOVIE_ID: ids}
-    )
-    np.testing.assert_allclose(client.rank(USER, ids), expected[C.PREDICTED_RATING], rtol=1e-5)
+    for user in (USER, seen_user):
+        expected = saved_model_outputs(
+            trained_models.ranking, C.SERVING_DEFAULT, **user_columns(len(ids), user), **{F.MOVIE_ID: ids}
+        )
+        np.testing.assert_allclose(client.rank(user, ids), expected[C.PREDICTED_RATING], rtol=1e-5)
 
     info = client.movies(ids[:2])
     expected = saved_model_outputs(trained_models.ranking, C.MOVIES, **{F.MOVIE_ID: ids[:2]})
     assert [m[C.MOVIE_TITLE] for m in info] == [t.decode() for t in expected[C.MOVIE_TITLE]]
 
 
-def test_recommend_ranks_the_retrieved_movies(client):
-    recs = client.recommend(USER, k=5, candidates=20)
+def test_recommend_orders_the_retrieved_movies_by_the_combined_score(client, trained_models):
+    # a history that matters: the movies the user's unfiltered retrieval puts first
+    history = tuple(c.movie_id for c in client.retrieve(USER, k=3, include_seen=True))
+    assert set(history) <= set(trained_models.movie_ids)
+    user = with_history(*history, ratings=(4.0, 5.0, 3.0))
+    recs = client.recommend(user, k=5, candidates=20)
     assert [r.rank for r in recs] == [1, 2, 3, 4, 5]
-    ratings = [r.predicted_rating for r in recs]
-    assert ratings == sorted(ratings, reverse=True)
+    scores = [r.score for r in recs]
+    assert scores == sorted(scores, reverse=True)
+    for r in recs:
+        assert r.score == pytest.approx(r.retrieval_score + DEFAULT_RATING_WEIGHT * r.predicted_rating, rel=1e-6)
     assert all(r.title and r.year > 1900 for r in recs)
-    candidates = {c.movie_id for c in client.retrieve(USER, k=20)}
-    assert {r.movie_id for r in recs} <= candidates
-    # the best five of the twenty candidates, by the ranking model
-    all_ratings = dict(zip(sorted(candidates), client.rank(USER, sorted(candidates)), strict=True))
-    assert min(ratings) >= sorted(all_ratings.values(), reverse=True)[4] - 1e-6
+    assert not {r.movie_id for r in recs} & set(history)  # nothing the user has seen
+    retrieved = client.retrieve(user, k=20)
+    candidates = {c.movie_id: c.score for c in retrieved}
+    assert len(candidates) == 20 and not set(candidates) & set(history)
+    assert {r.movie_id for r in recs} <= set(candidates)
+    ratings = dict(zip(candidates, client.rank(user, list(candidates)), strict=True))
+    for r in recs:  # each field is the candidate's own
+        assert r.retrieval_score == pytest.approx(candidates[r.movie_id], rel=1e-6)
+        assert r.predicted_rating == pytest.approx(ratings[r.movie_id], rel=1e-5)
+    # the best five of the twenty candidates, by retrieval score + weight x predicted rating
+    combined = sorted((candidates[m] + DEFAULT_RATING_WEIGHT * ratings[m] for m in candidates), reverse=True)
+    assert min(scores) >= combined[4] - 1e-5
+
+    plain = client.recommend(user, k=5, candidates=20, rating_weight=0)  # the retrieval order
+    assert [r.movie_id for r in plain] == [c.movie_id for c in retrieved[:5]]
+    assert [r.score for r in plain] == [r.retrieval_score for r in plain]
+    assert [r.rank for r in plain] == [1, 2, 3, 4, 5]
+
+
+def test_include_seen_may_return_history_movies_the_default_leaves_out(client, trained_models):
+    history = tuple(c.movie_id for c in client.retrieve(USER, k=3, include_seen=True))  # the unfiltered top 3
+    user = with_history(*history)  # stars unknown
+    unfiltered = [c.movie_id for c in client.retrieve(user, k=20, include_seen=True)]
+    default = [c.movie_id for c in client.retrieve(user, k=20)]
+    assert set(unfiltered) & set(history)  # the history's movies may come back...
+    assert len(default) == 20 and not set(default) & set(history)  # ...but not by default
+    expected = saved_model_outputs(trained_models.retrieval, C.RETRIEVE_UNFILTERED, **user_columns(user=user))
+    assert unfiltered == [m.decode() for m in expected[C.MOVIE_IDS][0]]
+    recs = client.recommend(user, k=5, candidates=20, include_seen=True, rating_weight=0)
+    assert [r.movie_id for r in recs] == unfiltered[:5]
 
 
 def test_an_unknown_user_goes_through_the_out_of_vocabulary_path(client):
@@ -141,14 +198,27 @@ def test_status_and_metadata(client):
     assert meta["model_spec"]["name"] == "ranking" and meta["model_spec"]["version"] == "1"
     signatures = meta["metadata"]["signature_def"]["signature_def"]
     assert {C.SERVING_DEFAULT, C.TF_EXAMPLE, C.MOVIES} <= set(signatures)
-    assert set(signatures[C.SERVING_DEFAULT]["inputs"]) == set(C.USER_INPUTS) | {F.MOVIE_ID}
-    assert signatures[C.SERVING_DEFAULT]["inputs"][F.MOVIE_ID]["dtype"] == "DT_STRING"
+    assert C.RETRIEVE_UNFILTERED not in signatures  # a ranking model retrieves nothing
+    inputs = signatures[C.SERVING_DEFAULT]["inputs"]
+    assert set(inputs) == set(C.USER_INPUTS) | set(C.HISTORY_INPUTS) | {F.MOVIE_ID}
+    assert inputs[F.MOVIE_ID]["dtype"] == "DT_STRING"
+    assert inputs[F.HISTORY_MOVIE_IDS]["dtype"] == "DT_STRING" and inputs[F.HISTORY_RATINGS]["dtype"] == "DT_FLOAT"
+    for name in C.HISTORY_INPUTS:  # [batch, H]
+        assert len(inputs[name]["tensor_shape"]["dim"]) == 2, name
     assert client.rank_signature("ranking") == C.SERVING_DEFAULT
 
+    retrieval = client.signatures("retrieval")
+    assert {C.SERVING_DEFAULT, C.RETRIEVE_UNFILTERED, C.TF_EXAMPLE, C.MOVIES} <= set(retrieval)
+    for name in (C.SERVING_DEFAULT, C.RETRIEVE_UNFILTERED):
+        assert set(retrieval[name]["inputs"]) == set(C.USER_INPUTS) | set(C.HISTORY_INPUTS), name
+        assert set(retrieval[name]["outputs"]) == {C.MOVIE_IDS, C.SCORES}, name
 
-def test_bad_requests_get_invalid_argument_naming_the_field(client, trained_models):
+
+def test_bad_requests_get_invalid_argument_naming_the_field(client, trained_models, seen_user):
     with pytest.raises(InvalidArgument, match="unknown movie_id"):
         client.rank(USER, ["no-such-movie"])
+    with pytest.raises(InvalidArgument, match="unknown movie_id"):
+        client.rank(seen_user, [trained_models.movie_ids[0], "no-such-movie"])
     inputs = user_columns()
     inputs[F.BUCKETIZED_USER_AGE] = ["old"]
     with pytest.raises(InvalidArgument, match=F.BUCKETIZED_USER_AGE):
@@ -157,6 +227,11 @@ def test_bad_requests_get_invalid_argument_naming_the_field(client, trained_mode
     del inputs[F.USER_ZIP_CODE]
     with pytest.raises(InvalidArgument, match=F.USER_ZIP_CODE):
         client.predict("retrieval", inputs)
+    for history_input in C.HISTORY_INPUTS:  # the history is required too (H may be 0, not absent)
+        inputs = user_columns(user=seen_user)
+        del inputs[history_input]
+        with pytest.raises(InvalidArgument, match=history_input):
+            client.predict("retrieval", inputs)
     with pytest.raises(InvalidArgument, match="nope"):
         client.predict("retrieval", user_columns(), signature="nope")
     with pytest.raises(NotFound):
@@ -221,7 +296,7 @@ def test_prometheus_metrics_count_requests(running):
 
 
 # -- versions: pinning, labels, hot swap, corrupt versions ----------------------------------------------
-def test_version_pins_and_labels(trained_models, tmp_path):
+def test_version_pins_and_labels(trained_models, seen_user, tmp_path):
     serving_dir = trained_models.serving_dir(
         tmp_path / "serving", {"retrieval": {1: trained_models.retrieval, 2: trained_models.retrieval_other}}
     )
@@ -232,31 +307,29 @@ def test_version_pins_and_labels(trained_models, tmp_path):
     options = ServerOptions(
         str(serving_dir), grpc_port=0, rest_port=0, model_config_file=str(tmp_path / "models.config")
     )
+    columns = user_columns(user=seen_user)
     with ModelServer(options) as server:
         for protocol in (GRPC, REST):
             with ServingClient(protocol=protocol, grpc_port=server.grpc_port, rest_port=server.rest_port) as c:
-                by_version = {v: c.predict("retrieval", user_columns(), version=v)[C.SCORES] for v in (1, 2)}
+                by_version = {v: c.predict("retrieval", columns, version=v)[C.SCORES] for v in (1, 2)}
                 assert not np.allclose(by_version[1], by_version[2])
-                np.testing.assert_allclose(
-                    c.predict("retrieval", user_columns(), label="stable")[C.SCORES], by_version[1]
-                )
-                np.testing.assert_allclose(
-                    c.predict("retrieval", user_columns(), label="canary")[C.SCORES], by_version[2]
-                )
-                np.testing.assert_allclose(c.predict("retrieval", user_columns())[C.SCORES], by_version[2])
+                np.testing.assert_allclose(c.predict("retrieval", columns, label="stable")[C.SCORES], by_version[1])
+                np.testing.assert_allclose(c.predict("retrieval", columns, label="canary")[C.SCORES], by_version[2])
+                np.testing.assert_allclose(c.predict("retrieval", columns)[C.SCORES], by_version[2])
                 assert [s["version"] for s in c.status("retrieval")] == ["2", "1"]
                 assert c.status("retrieval", label="stable")[0]["version"] == "1"
                 with pytest.raises(InvalidArgument, match="label"):
-                    c.predict("retrieval", user_columns(), label="nope")
+                    c.predict("retrieval", columns, label="nope")
 
 
-def test_a_new_version_is_served_without_failing_requests(trained_models, tmp_path):
+def test_a_new_version_is_served_without_failing_requests(trained_models, seen_user, tmp_path):
     import grpc
     from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
     serving_dir = trained_models.serving_dir(tmp_path / "serving", {"retrieval": {1: trained_models.retrieval}})
-    old = saved_model_outputs(trained_models.retrieval, C.SERVING_DEFAULT, **user_columns())[C.SCORES][0]
-    new = saved_model_outputs(trained_models.retrieval_other, C.SERVING_DEFAULT, **user_columns())[C.SCORES][0]
+    columns = user_columns(user=seen_user)  # the history: [1, 3] tensors
+    old = saved_model_outputs(trained_models.retrieval, C.SERVING_DEFAULT, **columns)[C.SCORES][0]
+    new = saved_model_outputs(trained_models.retrieval_other, C.SERVING_DEFAULT, **columns)[C.SCORES][0]
     options = ServerOptions(str(serving_dir), grpc_port=0, rest_port=0, poll_seconds=0.2)
     with ModelServer(options) as server:
         results: list[tuple[str, int, np.ndarray]] = []  # (protocol, version answering (gRPC), scores)
@@ -266,8 +339,8 @@ def test_a_new_version_is_served_without_failing_requests(trained_models, tmp_pa
         def grpc_loop() -> None:  # the raw stub: the response names the version that answered
             request = predict_pb2.PredictRequest()
             request.model_spec.name = "retrieval"
-            for name, values in user_columns().items():
-                request.inputs[name].CopyFrom(tf.make_tensor_proto(values, dtype=specs[name]))
+            for name, values in columns.items():
+                request.inputs[name].CopyFrom(tf.make_tensor_proto(values, dtype=specs[name], shape=values.shape))
             with grpc.insecure_channel(f"127.0.0.1:{server.grpc_port}") as channel:
                 stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
                 while not stop.is_set():
@@ -283,11 +356,12 @@ def test_a_new_version_is_served_without_failing_requests(trained_models, tmp_pa
             with ServingClient(protocol=REST, rest_port=server.rest_port) as c:
                 while not stop.is_set():
                     try:
-                        results.append(("rest", 0, c.predict("retrieval", user_columns())[C.SCORES][0]))
+                        results.append(("rest", 0, c.predict("retrieval", columns)[C.SCORES][0]))
                     except Exception as e:  # every failure counts against the swap
                         failures.append(e)
 
-        specs = {k: tf.string if v == "string" else tf.int64 for k, v in C.USER_INPUTS.items()}
+        specs = signature_dtypes(trained_models.retrieval, C.SERVING_DEFAULT)
+        assert set(specs) == set(columns)  # every input of the signature is sent
         threads = [threading.Thread(target=grpc_loop), threading.Thread(target=rest_loop)]
         for t in threads:
             t.start()
