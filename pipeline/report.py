@@ -112,7 +112,8 @@ def models_table(config: PipelineConfig) -> str:
             ("top_k_accuracy@10", "top-10"),
             ("top_k_accuracy@100", "top-100"),
             ("popularity_accuracy@100", "popularity top-100"),
-            ("recall@100", "recall@100"),
+            ("filtered_precision@10", "per-user p@10"),
+            ("popularity_filtered_precision@10", "popularity p@10"),
             ("rmse", "RMSE"),
             ("mean_absolute_error", "MAE"),
         ):
