@@ -62,30 +62,24 @@ DEFAULT_EASE_L2 = 500.0  # EASE's L2 (Steck 2019 used 500 on ml-20m-sized data; 
 DEFAULT_EASE_WEIGHT = 100.0  # the hybrid's EASE weight (docs/models.md: tuned on a validation slice)
 
 
+def _hybrid(kind: str, **settings: object) -> ModelConfig:
+    """A retrieval or multitask model: history-only query (no user id), EASE member, Adam."""
+    return ModelConfig(
+        kind=kind,  # type: ignore[arg-type]
+        optimizer="adam",
+        use_user_id=False,
+        ease_weight=DEFAULT_EASE_WEIGHT,
+        ease_l2=DEFAULT_EASE_L2,
+        **settings,  # type: ignore[arg-type]
+    )
+
+
 def default_models() -> tuple[ModelConfig, ...]:
     """The models `movierec run` trains on the synthetic sample (small, quick)."""
     return (
-        ModelConfig(
-            kind="retrieval",
-            epochs=8,
-            batch_size=512,
-            optimizer="adam",
-            learning_rate=0.005,
-            use_user_id=False,
-            ease_weight=DEFAULT_EASE_WEIGHT,
-            ease_l2=DEFAULT_EASE_L2,
-        ),
+        _hybrid("retrieval", epochs=8, batch_size=512, learning_rate=0.005),
         ModelConfig(kind="ranking", epochs=5, batch_size=1024, optimizer="adam", learning_rate=0.001),
-        ModelConfig(
-            kind="multitask",
-            epochs=8,
-            batch_size=512,
-            optimizer="adam",
-            learning_rate=0.005,
-            use_user_id=False,
-            ease_weight=DEFAULT_EASE_WEIGHT,
-            ease_l2=DEFAULT_EASE_L2,
-        ),
+        _hybrid("multitask", epochs=8, batch_size=512, learning_rate=0.005),
     )
 
 
@@ -95,16 +89,7 @@ def movielens_models() -> tuple[ModelConfig, ...]:
     Chosen on a validation slice carved from ml-1m's train split (docs/models.md).
     """
     return (
-        ModelConfig(
-            kind="retrieval",
-            epochs=5,
-            batch_size=1024,
-            optimizer="adam",
-            learning_rate=0.003,
-            use_user_id=False,
-            ease_weight=DEFAULT_EASE_WEIGHT,
-            ease_l2=DEFAULT_EASE_L2,
-        ),
+        _hybrid("retrieval", epochs=5, batch_size=1024, learning_rate=0.003),
         ModelConfig(
             kind="ranking",
             embedding_dim=64,
@@ -116,17 +101,7 @@ def movielens_models() -> tuple[ModelConfig, ...]:
             embedding_l2=3e-5,
             max_norm=0.0,
         ),
-        ModelConfig(
-            kind="multitask",
-            epochs=5,
-            batch_size=1024,
-            optimizer="adam",
-            learning_rate=0.003,
-            use_user_id=False,
-            rating_weight=1.0,
-            ease_weight=DEFAULT_EASE_WEIGHT,
-            ease_l2=DEFAULT_EASE_L2,
-        ),
+        _hybrid("multitask", epochs=5, batch_size=1024, learning_rate=0.003, rating_weight=1.0),
     )
 
 
