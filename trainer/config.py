@@ -25,6 +25,9 @@ class ModelConfig:
     batch_size: int = 4096
     retrieval_weight: float = 1.0  # multitask loss weights
     rating_weight: float = 1.0
+    # One pass over the eval split after the last epoch (loss and RMSE into history.json); off by
+    # default: the Evaluators measure the eval split anyway.
+    evaluate_after_training: bool = False
     top_k: int = 100  # candidates returned by the exported retrieval signature
     # Retrieval loss: a full softmax over every catalogue movie, or TFRS's in-batch softmax.
     retrieval_loss: Literal["softmax", "in_batch"] = "softmax"

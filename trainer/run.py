@@ -100,7 +100,7 @@ def train(config: ModelConfig, fn_args: FnArgs) -> tuple[MovieModel, dict]:
     callbacks = [progress, tf.keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir, update_freq="epoch")]
     history = model.fit(
         train_ds.prefetch(tf.data.AUTOTUNE),
-        validation_data=eval_ds,
+        validation_data=eval_ds if config.evaluate_after_training else None,
         validation_freq=config.epochs,  # eval-split loss (and in-batch top-K) once, after the last epoch
         epochs=config.epochs,
         callbacks=callbacks,

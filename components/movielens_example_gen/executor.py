@@ -74,23 +74,16 @@ class _ReadChunk(beam.DoFn):
                 yield first_line + i, line
 
 
-class _ParseAndJoin(beam.DoFn):
-    """A ratings line -> (user id, (Rated without split, serialized tf.Example)) or a rejected line.
-
-    The user and movie parts of every example are serialized once; protobuf's wire format merges
-    concatenated messages, so an example is user bytes + movie bytes + the rating's own bytes.
-    """
+class _Parse(beam.DoFn):
+    """A ratings line -> (user id, (line, timestamp, movie id, rating)) or a rejected line."""
 
     REJECTED = "rejected"
 
     def __init__(self, fmt: str, path: str, users: dict, movies: dict) -> None:
-        self._fmt, self._path, self._users, self._movies = fmt, path, users, movies
+        self._fmt, self._path = fmt, path
+        self._users, self._movies = frozenset(users), frozenset(movies)
         self._ok = beam.metrics.Metrics.counter(_COUNTER_NS, "ratings")
         self._bad = beam.metrics.Metrics.counter(_COUNTER_NS, "rejected_ratings")
-
-    def setup(self) -> None:
-        self._user_bytes = {k: to_example(v).SerializeToString() for k, v in self._users.items()}
-        self._movie_bytes = {k: to_example(v).SerializeToString() for k, v in self._movies.items()}
 
     def process(self, item: tuple[int, str]):
         line, text = item
@@ -105,29 +98,35 @@ class _ParseAndJoin(beam.DoFn):
             yield beam.pvalue.TaggedOutput(self.REJECTED, f"{self._path}\t{line}\t{exc}")
             return
         self._ok.inc()
-        own = to_example({F.USER_RATING: rating, F.TIMESTAMP: ts}).SerializeToString()
-        yield uid, (Rated(line, ts, mid, rating, False), self._user_bytes[uid] + self._movie_bytes[mid] + own)
+        yield uid, (line, ts, mid, rating)
 
 
-class _WithHistory(beam.DoFn):
-    """One user's (rating, bytes) -> (is_eval, example bytes with the history features appended)."""
+class _UserExamples(beam.DoFn):
+    """One user's ratings (with their split) -> (is_eval, serialized tf.Example) for each.
 
-    def __init__(self, history_length: int) -> None:
-        self._length = history_length
+    Only small tuples travel through the shuffle; the examples are made here. The user and movie
+    parts of every example are serialized once; protobuf's wire format merges concatenated
+    messages, so an example is user bytes + movie bytes + the rating's own bytes + its history.
+    """
 
-    def process(self, item: tuple[str, list[tuple[Rated, bytes]]]):
-        _, rows = item
-        payload = {id(r): b for r, b in rows}
-        for rated, movie_ids, stars in histories([r for r, _ in rows], self._length):
-            history = example_pb2.Example()
-            fmap = history.features.feature
+    def __init__(self, users: dict, movies: dict, history_length: int) -> None:
+        self._users, self._movies, self._length = users, movies, history_length
+
+    def setup(self) -> None:
+        self._user_bytes = {k: to_example(v).SerializeToString() for k, v in self._users.items()}
+        self._movie_bytes = {k: to_example(v).SerializeToString() for k, v in self._movies.items()}
+
+    def process(self, item: tuple[str, list[tuple[int, int, str, float, bool]]]):
+        uid, rows = item
+        user = self._user_bytes[uid]
+        for rated, movie_ids, stars in histories([Rated(*r) for r in rows], self._length):
+            example = example_pb2.Example()
+            fmap = example.features.feature
+            fmap[F.USER_RATING].float_list.value.append(rated.rating)
+            fmap[F.TIMESTAMP].int64_list.value.append(rated.timestamp)
             fmap[F.HISTORY_MOVIE_IDS].bytes_list.value.extend(m.encode() for m in movie_ids)
             fmap[F.HISTORY_RATINGS].float_list.value.extend(stars)
-            yield rated.is_eval, payload[id(rated)] + history.SerializeToString()
-
-
-def _with_split(rated: Rated, is_eval: bool) -> Rated:
-    return Rated(rated.line, rated.timestamp, rated.movie_id, rated.rating, is_eval)
+            yield rated.is_eval, user + self._movie_bytes[rated.movie_id] + example.SerializeToString()
 
 
 def _count_split(name: str):
@@ -194,35 +193,31 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             | "Chunks" >> beam.Create(chunks)
             | "ReadLines" >> beam.ParDo(_ReadChunk(source.ratings))
             | "ParseAndJoin"
-            >> beam.ParDo(_ParseAndJoin(source.format, source.ratings, users, movies)).with_outputs(
-                _ParseAndJoin.REJECTED, main="rows"
+            >> beam.ParDo(_Parse(source.format, source.ratings, users, movies)).with_outputs(
+                _Parse.REJECTED, main="rows"
             )
         )
         rows = parsed.rows
         history_length = int(exec_properties.get("history_length") or F.DEFAULT_HISTORY_LENGTH)
+        # rows: (user, (line, timestamp, movie, rating)); the split is appended to the tuple
         if exec_properties.get("split", "random") == "temporal":
             cutoff = (
                 rows
-                | "TemporalKeys" >> beam.Map(lambda r: splits.temporal_key(r[1][0].timestamp, r[1][0].line))
+                | "TemporalKeys" >> beam.Map(lambda r: splits.temporal_key(r[1][1], r[1][0]))
                 | "AllKeys" >> beam.combiners.ToList()
                 | "Cutoff" >> beam.Map(splits.temporal_cutoff, eval_fraction)
             )
             tagged = rows | "AssignSplit" >> beam.Map(
-                lambda r, c: (
-                    r[0],
-                    (_with_split(r[1][0], splits.temporal_key(r[1][0].timestamp, r[1][0].line) >= c), r[1][1]),
-                ),
+                lambda r, c: (r[0], (*r[1], splits.temporal_key(r[1][1], r[1][0]) >= c)),
                 beam.pvalue.AsSingleton(cutoff),
             )
         else:
             mask = splits.random_eval_mask(num_lines, eval_fraction, int(exec_properties.get("seed", 42)))
-            tagged = rows | "AssignSplit" >> beam.Map(
-                lambda r: (r[0], (_with_split(r[1][0], bool(mask[r[1][0].line])), r[1][1]))
-            )
+            tagged = rows | "AssignSplit" >> beam.Map(lambda r: (r[0], (*r[1], bool(mask[r[1][0]]))))
         train, eval_ = (
             tagged
             | "ByUser" >> beam.GroupByKey()
-            | "History" >> beam.ParDo(_WithHistory(history_length))
+            | "Examples" >> beam.ParDo(_UserExamples(users, movies, history_length))
             | "Split" >> beam.Partition(lambda r, _n: int(r[0]), 2)
         )
 

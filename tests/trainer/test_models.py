@@ -244,7 +244,11 @@ def test_movies_signature_gives_the_catalogue_entries(transformed, multitask_exp
 
 
 def test_run_fn_writes_the_model_and_its_history(transformed, tmp_path):
-    args = fn_args(transformed, tmp_path, ModelConfig(kind="ranking", embedding_dim=8, epochs=1).to_dict())
+    args = fn_args(
+        transformed,
+        tmp_path,
+        ModelConfig(kind="ranking", embedding_dim=8, epochs=1, evaluate_after_training=True).to_dict(),
+    )
     run_fn(args)
     history = json.loads((tmp_path / "run" / HISTORY_FILE).read_text())
     assert history["config"]["kind"] == "ranking" and len(history["epoch_seconds"]) == 1
