@@ -77,10 +77,17 @@ def train(config: ModelConfig, fn_args: FnArgs) -> tuple[MovieModel, dict]:
     tf.keras.utils.set_random_seed(config.seed)
     tft_output = tft.TFTransformOutput(fn_args.transform_output)
     catalogue_uri = fn_args.custom_config[CATALOGUE_URI_KEY]
-    train_ds = input_fn(fn_args.train_files, fn_args.data_accessor, tft_output, config.batch_size, seed=config.seed)
+    train_ds = input_fn(
+        fn_args.train_files,
+        fn_args.data_accessor,
+        tft_output,
+        config.batch_size,
+        seed=config.seed,
+        shuffle_buffer=config.shuffle_buffer,
+    )
     eval_ds = input_fn(fn_args.eval_files, fn_args.data_accessor, tft_output, config.batch_size, shuffle=False)
     sizes = vocab_sizes(tft_output)
-    stats = train_statistics(train_ds)
+    stats = train_statistics(input_fn(fn_args.train_files, fn_args.data_accessor, tft_output, 8192, shuffle=False))
     catalogue = catalogue_tensors(catalogue_uri, tft_output)
     rows = rows_by_vocabulary_index(catalogue[MOVIE_XF], sizes[F.MOVIE_ID])
     candidates = None
