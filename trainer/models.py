@@ -126,20 +126,3 @@ def make_optimizer(config: ModelConfig) -> tf.keras.optimizers.Optimizer:
     if config.optimizer == "adam":
         return tf.keras.optimizers.Adam(config.learning_rate)
     return tf.keras.optimizers.Adagrad(config.learning_rate)
-
-
-def movie_frequency(dataset: tf.data.Dataset, vocab_size: int) -> np.ndarray:
-    """How often each movie index occurs in the (transformed) training data, one pass."""
-    counts = np.zeros(vocab_size, dtype=np.float64)
-    for batch in dataset:
-        np.add.at(counts, batch[MOVIE_XF].numpy(), 1.0)
-    return np.maximum(counts, 1.0)
-
-
-def feature_range(dataset: tf.data.Dataset, name: str) -> tuple[float, float]:
-    """(min, max) of a numeric transformed feature over a dataset, one pass."""
-    low, high = np.inf, -np.inf
-    for batch in dataset:
-        values = batch[name].numpy()
-        low, high = min(low, float(values.min())), max(high, float(values.max()))
-    return low, high
