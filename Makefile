@@ -32,6 +32,8 @@ $(STAMP): $(LOCK) setup.py
 	$(UV) venv --allow-existing --python $(PYTHON_VERSION) $(VENV)
 	$(UV) pip sync --python $(VENV)/bin/python $(LOCK)
 	$(UV) pip install --python $(VENV)/bin/python --no-deps -e .
+	@# TF Serving's message descriptors for the TensorFlow-free gRPC client (serving/protos.py)
+	TF_CPP_MIN_LOG_LEVEL=3 $(VENV)/bin/python -m serving.protos
 	@touch $@
 
 run: install

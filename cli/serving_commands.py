@@ -134,7 +134,6 @@ def _user(args: argparse.Namespace):
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # the client imports TF for its protos only: no C++ log lines
     from serving.client import DEFAULT_RATING_WEIGHT, ServingClient
     from serving.errors import ServingError
 

@@ -1,7 +1,8 @@
 """A Python client for TF Serving (gRPC or REST): predict, status, metadata, and the movie calls.
 
-It uses only TF Serving's wire formats (the tensorflow-serving-api stubs; the REST JSON API), so it
-works unchanged against ``tensorflow_model_server`` and movierec's local model server.
+It uses only TF Serving's wire formats (its gRPC API: the official messages and method paths; the
+REST JSON API), so it works unchanged against ``tensorflow_model_server`` and movierec's local model
+server. It imports no TensorFlow: the gRPC messages come from serving/protos.py.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from serving import contract as C
-from serving import rest_json
+from serving import protos, rest_json
 from serving.errors import InvalidArgument, ServingError, Unavailable, from_code, from_http
 from serving.users import User
 from transform import features as F
@@ -67,13 +68,11 @@ class ServingClient:
         self._rank_signatures: dict[str, str] = {}
         if protocol == GRPC:
             import grpc
-            from tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_pb2_grpc
 
             self._channel = grpc.insecure_channel(
                 f"{host}:{grpc_port}", options=[("grpc.max_receive_message_length", 64 << 20)]
             )
-            self._predictions = prediction_service_pb2_grpc.PredictionServiceStub(self._channel)
-            self._models = model_service_pb2_grpc.ModelServiceStub(self._channel)
+            self._methods: dict[str, Callable] = {}
         else:
             import requests
 
@@ -105,8 +104,22 @@ class ServingClient:
                 delay *= 2
         raise AssertionError("unreachable")
 
-    def _grpc(self, method: Callable, request: Any) -> Any:
+    def _method(self, service: str, name: str) -> Callable:
+        """The unary call ``/tensorflow.serving.<service>/<name>`` on this channel (made once)."""
+        key = f"{service}/{name}"
+        if key not in self._methods:
+            path, request_class, response_class = protos.method(service, name)
+            self._methods[key] = self._channel.unary_unary(
+                path,
+                request_serializer=request_class.SerializeToString,
+                response_deserializer=response_class.FromString,
+            )
+        return self._methods[key]
+
+    def _grpc(self, service: str, name: str, request: Any) -> Any:
         import grpc
+
+        method = self._method(service, name)
 
         def call() -> Any:
             try:
@@ -168,15 +181,12 @@ class ServingClient:
     ) -> dict[str, np.ndarray]:
         """Run a signature; returns output name -> numpy array (strings as bytes)."""
         if self.protocol == GRPC:
-            import tensorflow as tf
-            from tensorflow_serving.apis import predict_pb2
-
-            request = predict_pb2.PredictRequest()
+            request = protos.PredictRequest()
             self._spec(request.model_spec, model, version, label, signature)
             for name, values in inputs.items():
                 request.inputs[name].CopyFrom(_tensor_proto(values))
-            response = self._grpc(self._predictions.Predict, request)
-            return {name: tf.make_ndarray(proto) for name, proto in response.outputs.items()}
+            response = self._grpc("PredictionService", "Predict", request)
+            return {name: protos.ndarray(proto) for name, proto in response.outputs.items()}
         body = rest_json.make_request(inputs, signature, self.rest_format)
         outputs = rest_json.parse_response(self._rest("POST", self._path(model, version, label) + ":predict", body))
         if "" in outputs:  # a single output is written bare: name it from the signature
@@ -187,11 +197,9 @@ class ServingClient:
     def status(self, model: str, version: int | None = None, label: str | None = None) -> list[dict[str, Any]]:
         """``model_version_status`` as TF Serving's REST API writes it (same for both protocols)."""
         if self.protocol == GRPC:
-            from tensorflow_serving.apis import get_model_status_pb2
-
-            request = get_model_status_pb2.GetModelStatusRequest()
+            request = protos.GetModelStatusRequest()
             self._spec(request.model_spec, model, version, label)
-            doc = rest_json.proto_json(self._grpc(self._models.GetModelStatus, request))
+            doc = rest_json.proto_json(self._grpc("ModelService", "GetModelStatus", request))
         else:
             doc = self._rest("GET", self._path(model, version, label))
         return doc["model_version_status"]
@@ -199,11 +207,10 @@ class ServingClient:
     def metadata(self, model: str, version: int | None = None, label: str | None = None) -> dict[str, Any]:
         """``{"model_spec": ..., "metadata": {"signature_def": {"signature_def": {...}}}}`` (REST's shape)."""
         if self.protocol == GRPC:
-            from tensorflow_serving.apis import get_model_metadata_pb2
-
-            request = get_model_metadata_pb2.GetModelMetadataRequest(metadata_field=["signature_def"])
+            request = protos.GetModelMetadataRequest(metadata_field=["signature_def"])
             self._spec(request.model_spec, model, version, label)
-            return rest_json.metadata_json(self._grpc(self._predictions.GetModelMetadata, request))
+            response = self._grpc("PredictionService", "GetModelMetadata", request)
+            return rest_json.metadata_json(response, protos.SignatureDefMap)
         return self._rest("GET", self._path(model, version, label) + "/metadata")
 
     def signatures(self, model: str, version: int | None = None, label: str | None = None) -> dict[str, Any]:
@@ -359,13 +366,9 @@ def _matrix(rows: list[list[Any]], width: int, dtype: Any) -> np.ndarray:
 
 
 def _tensor_proto(values: Sequence[Any] | np.ndarray) -> Any:
-    """A TensorProto of the array's own shape (empty [n, 0] included); text as DT_STRING, float32 as DT_FLOAT."""
-    import tensorflow as tf
-
-    array = _utf8(values)
-    if array.dtype == object:
-        return tf.make_tensor_proto(array, dtype=tf.string, shape=array.shape)
-    return tf.make_tensor_proto(array, shape=array.shape)
+    """A TensorProto of the array's own shape (empty [n, 0] included); text as DT_STRING, float32 as
+    DT_FLOAT: the bytes ``tf.make_tensor_proto`` writes (serving/protos.py; no TensorFlow)."""
+    return protos.tensor_proto(_utf8(values))
 
 
 def _utf8(values: Sequence[Any] | np.ndarray) -> np.ndarray:

@@ -204,11 +204,14 @@ def proto_json(message: Any) -> dict[str, Any]:
     return json_format.MessageToDict(message, including_default_value_fields=True, preserving_proto_field_name=True)
 
 
-def metadata_json(response: Any) -> dict[str, Any]:
-    """A GetModelMetadataResponse as REST's ``{"model_spec": ..., "metadata": {"signature_def": ...}}``."""
-    from tensorflow_serving.apis import get_model_metadata_pb2
+def metadata_json(response: Any, signature_def_map: type | None = None) -> dict[str, Any]:
+    """A GetModelMetadataResponse as REST's ``{"model_spec": ..., "metadata": {"signature_def": ...}}``.
+    ``signature_def_map``: the SignatureDefMap class of the response's kind (default: the official
+    tensorflow_serving one; the client passes serving/protos.py's, free of TensorFlow)."""
+    if signature_def_map is None:
+        from tensorflow_serving.apis.get_model_metadata_pb2 import SignatureDefMap as signature_def_map
 
-    signatures = get_model_metadata_pb2.SignatureDefMap()
+    signatures = signature_def_map()
     if not response.metadata["signature_def"].Unpack(signatures):
         raise InvalidArgument("the metadata response carries no signature_def")
     return {"model_spec": proto_json(response.model_spec), "metadata": {"signature_def": proto_json(signatures)}}
