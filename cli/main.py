@@ -181,29 +181,63 @@ def select_models(names: str, sample: bool = False) -> tuple:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from components.anomaly_gate.component import AnomaliesFoundError
-    from components.movielens_example_gen.errors import DataError
-    from pipeline import local_runner, report, views
+    """Run the pipeline with fds 1 and 2 on the run's log: the console shows only our lines."""
+    from pipeline import local_runner
 
     config = config_from_args(args)
     if args.schema and not args.infer_schema and not os.path.exists(args.schema):
         print(f"movierec run: {args.schema}: schema file not found", file=sys.stderr)
         return 2
+    log_file = local_runner.new_log_file(config)
+    # Before TensorFlow is imported: its C++ lines (cuFFT/cuDNN factories, oneDNN, TF-TRT, absl) go
+    # straight to fd 2 at import time; Python warnings and library loggers follow fds 1 and 2 too.
+    with env.output_to_log(log_file) as console:
+        try:
+            return _run_logged(config, log_file, console)
+        except Exception as exc:
+            import traceback
+
+            text = traceback.format_exc()
+            with open(log_file, "a", encoding="utf-8") as log:  # after the lines that led to it
+                log.write(text)
+            print(text.rstrip(), file=console.err)
+            print(
+                f"\nmovierec run: {type(exc).__name__}: {exc}\n(full log: {log_file})",
+                file=console.err,
+                flush=True,
+            )
+            return 1
+
+
+def _reported_failure(exc: Exception) -> bool:
+    """Bad data or anomalies: the run stops with a message and still writes its views."""
+    from components.movielens_example_gen.errors import DataError
+
+    gate = sys.modules.get("components.anomaly_gate.component")  # loaded with TFX, if the run got that far
+    return isinstance(exc, DataError) or (gate is not None and isinstance(exc, gate.AnomaliesFoundError))
+
+
+def _run_logged(config: PipelineConfig, log_file: str, console: env.Console) -> int:
+    from pipeline import local_runner, report, views
+
     failure = None
     try:
-        result = local_runner.run(config)
-    except (DataError, AnomaliesFoundError) as exc:
+        result = local_runner.run(config, console.err, log_file=log_file)
+    except Exception as exc:
+        if not _reported_failure(exc):
+            raise
         failure, result = exc, None
     written = views.write_views(config.metadata_path, config.views_dir, config.curated_schema)
-    print(report.outputs_table(config, written))
+    print(report.outputs_table(config, written), file=console.out)
     if config.models:
-        print()
-        print(report.models_table(config))
+        print(file=console.out)
+        print(report.models_table(config), file=console.out)
+    console.out.flush()
     if failure is not None:
-        print(f"\nmovierec run: {failure}", file=sys.stderr)
+        print(f"\nmovierec run: {failure}\n(full log: {log_file})", file=console.err, flush=True)
         return 1
     assert result is not None
-    print(f"\npipeline finished in {result.wall_seconds:.1f} s (log: {result.log_file})")
+    print(f"\npipeline finished in {result.wall_seconds:.1f} s (log: {result.log_file})", file=console.out, flush=True)
     return 0
 
 

@@ -40,16 +40,33 @@ def ensure_sample(config: PipelineConfig, stream: TextIO | None = None) -> None:
     generate(config.sample_dir, SyntheticSpec(users=s.users, movies=s.movies, ratings=s.ratings, seed=s.seed))
 
 
-def _configure_logging(log_file: str) -> tuple[logging.Handler, tuple[int, int]]:
-    """Everything INFO and above to the log file; the console keeps warnings and progress."""
+def new_log_file(config: PipelineConfig) -> str:
+    """The path of a new run log under the work dir's logs/ (the folder is made; the file is not)."""
+    log_dir = os.path.join(config.work_dir, "logs")
+    os.makedirs(log_dir, exist_ok=True)
+    return os.path.join(log_dir, time.strftime("run-%Y%m%d-%H%M%S.log"))
+
+
+def _configure_logging(log_file: str) -> tuple[logging.Handler | None, tuple[int, int]]:
+    """Everything INFO and above to the log file; the console keeps warnings and progress.
+
+    Returns the file handler added (None when one for ``log_file`` is there already, e.g. from
+    :func:`pipeline.env.output_to_log`) and the levels to restore.
+    """
     from absl import logging as absl_logging
 
     root = logging.getLogger()
     previous_level = (root.level, absl_logging.get_verbosity())
     absl_logging.set_verbosity(absl_logging.INFO)
     root.setLevel(logging.INFO)
+    target = os.path.abspath(log_file)
+    existing = [h for h in root.handlers if isinstance(h, logging.FileHandler) and h.baseFilename == target]
     for handler in root.handlers:
-        handler.setLevel(logging.WARNING)
+        if handler not in existing and not isinstance(handler, env.ConsoleHandler):  # it filters for itself
+            handler.setLevel(max(handler.level, logging.WARNING))
+    if existing:
+        existing[0].setLevel(logging.INFO)
+        return None, previous_level
     file_handler = logging.FileHandler(log_file)
     file_handler.setLevel(logging.INFO)
     file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -57,14 +74,22 @@ def _configure_logging(log_file: str) -> tuple[logging.Handler, tuple[int, int]]
     return file_handler, previous_level
 
 
-def run(config: PipelineConfig, stream: TextIO | None = None) -> RunResult:
-    """Run the pipeline once; raises what the failing component raised."""
+def run(
+    config: PipelineConfig,
+    stream: TextIO | None = None,
+    log_file: str | None = None,
+    heartbeat_seconds: float = 30.0,
+) -> RunResult:
+    """Run the pipeline once; raises what the failing component raised.
+
+    ``stream`` gets the progress lines (default stderr); ``log_file`` the full log (default: a new
+    one under the work dir's logs/). ``movierec run`` also points fds 1 and 2 at that log
+    (:func:`pipeline.env.output_to_log`) so that TensorFlow's C++ output stays off the console.
+    """
     stream = stream or sys.stderr
     os.makedirs(config.work_dir, exist_ok=True)
     ensure_sample(config, stream)
-    log_dir = os.path.join(config.work_dir, "logs")
-    os.makedirs(log_dir, exist_ok=True)
-    log_file = os.path.join(log_dir, time.strftime("run-%Y%m%d-%H%M%S.log"))
+    log_file = log_file or new_log_file(config)
     print(f"[movierec] loading TFX (full log: {log_file})", file=stream, flush=True)
     file_handler, previous_level = _configure_logging(log_file)
 
@@ -75,17 +100,18 @@ def run(config: PipelineConfig, stream: TextIO | None = None) -> RunResult:
     metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(os.path.abspath(config.metadata_path))
     started = time.perf_counter()
     try:
-        with ComponentProgress(stream) as progress:
+        with ComponentProgress(stream, heartbeat_seconds=heartbeat_seconds) as progress:
             tfx.orchestration.LocalDagRunner().run(create_pipeline(config, metadata))
     except BaseException:
         if progress.current:
             print(f"[movierec] ✘ {progress.current} failed (full log: {log_file})", file=stream, flush=True)
         raise
     finally:
-        logging.getLogger().removeHandler(file_handler)
         from absl import logging as absl_logging
 
         logging.getLogger().setLevel(previous_level[0])
         absl_logging.set_verbosity(previous_level[1])
-        file_handler.close()
+        if file_handler is not None:
+            logging.getLogger().removeHandler(file_handler)
+            file_handler.close()
     return RunResult(config, progress.durations, progress.cached, time.perf_counter() - started, log_file)
