@@ -46,6 +46,7 @@ def main() -> int:
         work_dir=work,
         data=DataConfig(data_dir=args.data_dir, enrichment_dir=args.enrichment_dir, split=args.split),
         enable_cache=False,
+        models=(),  # the data half and Transform only
     )
     started = time.perf_counter()
     result = local_runner.run(config)

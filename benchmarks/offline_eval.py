@@ -11,64 +11,18 @@ Protocols (the same as components/topk_evaluator):
 
 from __future__ import annotations
 
-import dataclasses
-import glob
-import os
 from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
 
 from components.topk_evaluator import metrics as M
+from components.topk_evaluator.split_arrays import Split, request, user_queries
 from serving import contract as C
 from trainer import ease
 from transform import features as F
 
 KS = (1, 5, 10, 50, 100)
-
-
-@dataclasses.dataclass
-class Split:
-    """The examples of one ExampleGen output as arrays; movies and users as dense indices."""
-
-    movies: np.ndarray  # movie ids (bytes), index = movie index
-    users: np.ndarray  # user ids (bytes), index = user index
-    train: dict[str, np.ndarray]  # "user", "movie" (indices), "time", "rating", user features (raw)
-    eval: dict[str, np.ndarray]
-
-    def matrix(self) -> np.ndarray:
-        x = np.zeros((len(self.users), len(self.movies)), np.float32)
-        x[self.train["user"], self.train["movie"]] = 1.0
-        return x
-
-
-def read_split(examples_uri: str, catalogue_ids: np.ndarray) -> Split:
-    spec = {
-        name: tf.io.FixedLenFeature([], tf.string if t == "string" else tf.int64) for name, t in C.USER_INPUTS.items()
-    }
-    spec[F.MOVIE_ID] = tf.io.FixedLenFeature([], tf.string)
-    spec[F.USER_RATING] = tf.io.FixedLenFeature([], tf.float32)
-    raw = {}
-    for split in ("train", "eval"):
-        files = glob.glob(os.path.join(examples_uri, f"Split-{split}", "*"))
-        parts: dict[str, list] = {}
-        for batch in tf.data.TFRecordDataset(files, compression_type="GZIP").batch(20_000):
-            for name, value in tf.io.parse_example(batch, spec).items():
-                parts.setdefault(name, []).append(value.numpy())
-        raw[split] = {name: np.concatenate(v) for name, v in parts.items()}
-    users = np.unique(np.concatenate([raw["train"][F.USER_ID], raw["eval"][F.USER_ID]]))
-    movie_index = {m: i for i, m in enumerate(catalogue_ids)}
-    user_index = {u: i for i, u in enumerate(users)}
-    out = {}
-    for split, r in raw.items():
-        out[split] = {
-            **r,
-            "user": np.array([user_index[u] for u in r[F.USER_ID]]),
-            "movie": np.array([movie_index[m] for m in r[F.MOVIE_ID]]),
-            "time": r[F.TIMESTAMP],
-            "rating": r[F.USER_RATING],
-        }
-    return Split(catalogue_ids, users, out["train"], out["eval"])
 
 
 def fit_ease(split: Split, l2: float) -> np.ndarray:
@@ -115,51 +69,6 @@ def top_unseen_of(scores: np.ndarray, seen: np.ndarray, depth: int = M.PER_USER_
     depth = min(depth, s.shape[1])
     top = np.argpartition(-s, depth - 1, axis=1)[:, :depth]
     return np.take_along_axis(top, np.argsort(-np.take_along_axis(s, top, 1), axis=1, kind="stable"), 1)
-
-
-def user_queries(split: Split, users: np.ndarray) -> list[dict]:
-    """What a served user sends for the per-user view: features, all train movies (latest first), time."""
-    t = split.train
-    order = np.lexsort((-t["time"], t["user"]))
-    starts = np.searchsorted(t["user"][order], users, side="left")
-    ends = np.searchsorted(t["user"][order], users, side="right")
-    queries = []
-    for u, a, b in zip(users, starts, ends, strict=True):
-        rows = order[a:b]
-        if len(rows) == 0:
-            rows_e = np.nonzero(split.eval["user"] == u)[0][:1]
-            source, rows, when = split.eval, rows_e, int(split.eval["time"][rows_e[0]])
-            history, stars = [], []
-        else:
-            source, when = t, int(t["time"][rows[0]])
-            history, stars = list(t[F.MOVIE_ID][rows]), list(t["rating"][rows])
-        first = rows[0]
-        q = {name: source[name][first] for name in C.USER_INPUTS}
-        q[F.TIMESTAMP] = when
-        q[F.HISTORY_MOVIE_IDS], q[F.HISTORY_RATINGS] = history, stars
-        queries.append(q)
-    return queries
-
-
-def request(queries: list[dict], rows_per_query: int = 1) -> dict[str, tf.Tensor]:
-    """Signature inputs for queries, each repeated ``rows_per_query`` times (ranking rows)."""
-    width = max(len(q[F.HISTORY_MOVIE_IDS]) for q in queries)
-    n = len(queries) * rows_per_query
-    ids = np.full((n, width), b"", dtype=object)
-    stars = np.zeros((n, width), np.float32)
-    inputs: dict[str, tf.Tensor] = {}
-    for name, dtype in C.USER_INPUTS.items():
-        values = np.repeat(
-            np.array([q[name] for q in queries], dtype=object if dtype == "string" else np.int64), rows_per_query
-        )
-        inputs[name] = tf.constant(values, tf.string if dtype == "string" else tf.int64)
-    for i, q in enumerate(queries):
-        h = len(q[F.HISTORY_MOVIE_IDS])
-        ids[i * rows_per_query : (i + 1) * rows_per_query, :h] = q[F.HISTORY_MOVIE_IDS]
-        stars[i * rows_per_query : (i + 1) * rows_per_query, :h] = q[F.HISTORY_RATINGS]
-    inputs[F.HISTORY_MOVIE_IDS] = tf.constant(ids, tf.string)
-    inputs[F.HISTORY_RATINGS] = tf.constant(stars)
-    return inputs
 
 
 def recommend_lists(

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/quick_harness.py --work-dir WORK --kind ranking --set dropout=0.3 --epochs 5
 
-Loads the transformed train split of the latest run in WORK once, holds out every 8th example
+Loads the train split of the latest run in WORK once (transformed by its Transform graph), holds out every 8th example
 as a validation slice, trains the trainer's own model (trainer/models.py) on the rest with a
 full in-memory shuffle, and prints the validation loss and RMSE after each epoch.
 """
@@ -30,7 +30,6 @@ def main() -> int:
     parser.add_argument("--preset", choices=["sample", "movielens"], default="movielens")
     parser.add_argument("--set", action="append", default=[], help="ModelConfig field=JSON value")
     parser.add_argument("--epochs", type=int, default=None)
-    parser.add_argument("--shuffle", type=int, default=1_000_000, help="shuffle buffer (examples)")
     args = parser.parse_args()
 
     import dataclasses
@@ -40,27 +39,21 @@ def main() -> int:
     import tensorflow_transform as tft
 
     from pipeline.config import default_models, movielens_models
-    from trainer.data import catalogue_tensors, rows_by_vocabulary_index
+    from trainer.data import catalogue_tensors, in_memory_dataset, load_split, rows_by_vocabulary_index
     from trainer.models import MOVIE_XF, MovieModel, make_optimizer
     from trainer.towers import vocab_sizes
     from transform import features as F
 
     root = f"{args.work_dir}/pipeline_root"
     tft_output = tft.TFTransformOutput(sorted(glob.glob(f"{root}/Transform/transform_graph/*"))[-1])
-    examples = sorted(glob.glob(f"{root}/Transform/transformed_examples/*"))[-1]
+    examples = sorted(glob.glob(f"{root}/MovieLensExampleGen/examples/*"))[-1]
     catalogue_uri = sorted(glob.glob(f"{root}/MovieLensExampleGen/catalogue/*"))[-1]
     config = {m.kind: m for m in (movielens_models() if args.preset == "movielens" else default_models())}[args.kind]
     changes = {k: json.loads(v) for k, v in (s.split("=", 1) for s in args.set)}
     config = dataclasses.replace(config, **changes, **({"epochs": args.epochs} if args.epochs else {}))
     print(config, flush=True)
 
-    spec = tft_output.transformed_feature_spec()
-    files = glob.glob(f"{examples}/Split-train/*")
-    parts: dict[str, list] = {}
-    for batch in tf.data.TFRecordDataset(files, compression_type="GZIP").batch(50_000):
-        for name, value in tf.io.parse_example(batch, spec).items():
-            parts.setdefault(name, []).append(value.numpy() if not isinstance(value, tf.SparseTensor) else None)
-    data = {k: np.concatenate(v) for k, v in parts.items() if v[0] is not None}
+    data = load_split([f"{examples}/Split-train/*"], tft_output)
     n = len(data[F.USER_RATING])
     held = np.arange(n) % 8 == 0
     train = {k: v[~held] for k, v in data.items()}
@@ -75,12 +68,7 @@ def main() -> int:
         config, sizes, catalogue=catalogue, rows_by_index=rows, global_mean=float(train[F.USER_RATING].mean())
     )
     model.compile(optimizer=make_optimizer(config))
-    train_ds = (
-        tf.data.Dataset.from_tensor_slices(train)
-        .shuffle(min(args.shuffle, len(train[F.USER_RATING])), seed=config.seed)
-        .batch(config.batch_size)
-        .prefetch(2)
-    )
+    train_ds = in_memory_dataset(train, config.batch_size, seed=config.seed)
     valid_ds = tf.data.Dataset.from_tensor_slices(valid).batch(4096)
     for epoch in range(config.epochs):
         started = time.perf_counter()

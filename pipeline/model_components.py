@@ -11,6 +11,7 @@ from tfx.types import standard_artifacts
 
 from components.movie_trainer.component import MovieTrainer
 from components.topk_evaluator.component import TopKEvaluator
+from pipeline.baseline import LatestBlessedOtherModelStrategy
 from pipeline.config import PipelineConfig, Thresholds
 from pipeline.pipeline_ids import evaluator_id, pusher_id, resolver_id, trainer_id
 from serving import contract as C
@@ -51,14 +52,15 @@ def ranking_eval_config(thresholds: Thresholds) -> tfma.EvalConfig:
 def model_components(config: PipelineConfig, model: ModelConfig, examples, transform, catalogue) -> list:
     kind = model.kind
     trainer = MovieTrainer(
-        examples=transform.outputs["transformed_examples"],
+        examples=examples,  # raw: run_fn applies the transform graph
         transform_graph=transform.outputs["transform_graph"],
         catalogue=catalogue,
         run_fn=RUN_FN,
         custom_config={"model": model.to_dict()},
     ).with_id(trainer_id(kind))
     resolver = tfx.dsl.Resolver(
-        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        strategy_class=LatestBlessedOtherModelStrategy,
+        candidate=trainer.outputs["model"],
         model=tfx.dsl.Channel(
             type=standard_artifacts.Model, producer_component_id=trainer_id(kind), output_key="model"
         ),

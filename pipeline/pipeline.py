@@ -88,6 +88,13 @@ def create_components(config: PipelineConfig) -> list:
         schema=schema,
         preprocessing_fn="transform.preprocessing.preprocessing_fn",
         custom_config={"history_length": config.data.history_length},
+        # StatisticsGen already describes the raw data: no pre-/post-transform statistics
+        # (two more TFDV passes over every example); no analyzer cache (one run, one span)
+        disable_statistics=True,
+        disable_analyzer_cache=True,
+        # the trainers parse the raw examples and apply the transform graph themselves (in memory,
+        # once for all three models): writing 1 M transformed examples only to read them back is not needed
+        materialize=False,
     ).with_id(TRANSFORM)
     transform.add_upstream_node(gate)  # nothing is trained on data that failed validation
     components.append(transform)

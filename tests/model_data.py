@@ -1,4 +1,4 @@
-"""A Transform output on tiny synthetic data (the pipeline up to Transform), and the Trainer's FnArgs for it."""
+"""A Transform graph on tiny synthetic data (the pipeline up to Transform), and the Trainer's FnArgs for it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from components.movielens_example_gen.synthetic import SyntheticSpec, generate
 @dataclass(frozen=True)
 class TransformedData:
     transform_graph: str
-    transformed_examples: str
     raw_examples: str
     catalogue: str
 
@@ -35,7 +34,6 @@ def build_transformed(root: Path) -> TransformedData:
 
     return TransformedData(
         transform_graph=one("Transform/transform_graph/*"),
-        transformed_examples=one("Transform/transformed_examples/*"),
         raw_examples=one("MovieLensExampleGen/examples/*"),
         catalogue=one("MovieLensExampleGen/catalogue/*"),
     )
@@ -48,7 +46,7 @@ def fn_args(data: TransformedData, out, model: dict):
     from tfx.types import standard_artifacts
 
     examples = standard_artifacts.Examples()
-    examples.uri = data.transformed_examples
+    examples.uri = data.raw_examples
     examples.split_names = '["train", "eval"]'
     accessor = DataAccessor(
         tf_dataset_factory=tfxio_utils.get_tf_dataset_factory_from_artifact([examples], []),
@@ -56,8 +54,8 @@ def fn_args(data: TransformedData, out, model: dict):
         data_view_decode_fn=None,
     )
     return FnArgs(
-        train_files=[f"{data.transformed_examples}/Split-train/*"],
-        eval_files=[f"{data.transformed_examples}/Split-eval/*"],
+        train_files=[f"{data.raw_examples}/Split-train/*"],
+        eval_files=[f"{data.raw_examples}/Split-eval/*"],
         transform_output=data.transform_graph,
         serving_model_dir=str(out / "serving"),
         model_run_dir=str(out / "run"),

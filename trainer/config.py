@@ -23,9 +23,6 @@ class ModelConfig:
     learning_rate: float = 0.1
     epochs: int = 3
     batch_size: int = 4096
-    # Examples shuffled together in training (ExampleGen writes each user's examples together):
-    # the default covers all of ml-1m's train split (~0.9 KB each in memory).
-    shuffle_buffer: int = 1_000_000
     retrieval_weight: float = 1.0  # multitask loss weights
     rating_weight: float = 1.0
     # One pass over the eval split after the last epoch (loss and RMSE into history.json); off by

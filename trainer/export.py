@@ -181,20 +181,20 @@ class ServingModule(tf.Module):
         movie_spec = {n: tf.TensorSpec([None], _DTYPES[t], name=n) for n, t in C.MOVIE_INPUTS.items()}
         examples_spec = tf.TensorSpec([None], tf.string, name=C.EXAMPLES_INPUT)
 
-        @tf.function(input_signature=[examples_spec])
+        @tf.function(input_signature=[examples_spec], autograph=False)
         def tf_example(examples):
             return self._from_examples(examples)
 
-        @tf.function(input_signature=[examples_spec])
+        @tf.function(input_signature=[examples_spec], autograph=False)
         def transform_features(examples):
             return self.tft_layer(tf.io.parse_example(examples, self._raw_spec))
 
-        @tf.function(input_signature=[{**user_spec, **movie_spec}])
+        @tf.function(input_signature=[{**user_spec, **movie_spec}], autograph=False)
         def rank(inputs):
             rating = self._rate_by_id(self._transform_user(inputs), inputs[F.MOVIE_ID])
             return {C.PREDICTED_RATING: rating}
 
-        @tf.function(input_signature=[movie_spec])
+        @tf.function(input_signature=[movie_spec], autograph=False)
         def movies(inputs):
             rows = self._rows(inputs[F.MOVIE_ID])
             return {name: tf.gather(values, rows) for name, values in self.info.items()}
@@ -206,13 +206,13 @@ class ServingModule(tf.Module):
         }
         if self.config.has_retrieval:
 
-            @tf.function(input_signature=[user_spec])
+            @tf.function(input_signature=[user_spec], autograph=False)
             def retrieve(inputs):
                 seen = self._seen(inputs[F.HISTORY_MOVIE_IDS])
                 scores = self.scorer.hybrid(self.query_tower(self._transform_user(inputs)), seen)
                 return self._top_k(tf.where(seen, tf.constant(-np.inf, tf.float32), scores))
 
-            @tf.function(input_signature=[user_spec])
+            @tf.function(input_signature=[user_spec], autograph=False)
             def retrieve_unfiltered(inputs):
                 return self._top_k(self.scorer.two_tower(self.query_tower(self._transform_user(inputs))))
 

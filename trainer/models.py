@@ -35,6 +35,7 @@ class MovieModel(tfrs.Model):
         mean train rating (the rating head's offset)."""
         super().__init__()
         self.config = config
+        self._autograph = config.has_retrieval and config.retrieval_loss == "in_batch"
         self._sampling_probability = None
         if config.logq_correction and movie_frequency is not None:
             self._sampling_probability = tf.constant(movie_frequency / movie_frequency.sum(), tf.float32)
@@ -71,6 +72,20 @@ class MovieModel(tfrs.Model):
                 metrics=[tf.keras.metrics.RootMeanSquaredError(name="rmse")],
             )
 
+    # No tensor-dependent Python control flow in the towers, the losses or the optimizer step: AutoGraph's
+    # conversion of every layer (tens of seconds of AST rewriting at each trainer's first step) is
+    # skipped, except for TFRS's in-batch Retrieval task, which needs it.
+    def train_step(self, data):
+        if self._autograph:
+            return super().train_step(data)
+        return _unconverted_train_step(self, data)
+
+    def test_step(self, data):
+        if self._autograph:
+            return super().test_step(data)
+        return _unconverted_test_step(self, data)
+
+    @tf.autograph.experimental.do_not_convert
     def call(self, features: dict[str, tf.Tensor], training: bool = False) -> dict[str, tf.Tensor]:
         query = self.query_tower(features, training=training)
         candidate = self.candidate_tower(features, training=training)
@@ -120,6 +135,10 @@ class MovieModel(tfrs.Model):
             rating = self.rating_task(labels=features[F.USER_RATING], predictions=out["rating"])
             loss += self.config.rating_weight * rating
         return loss + sum(self.losses) if self.losses else loss
+
+
+_unconverted_train_step = tf.autograph.experimental.do_not_convert(tfrs.Model.train_step)
+_unconverted_test_step = tf.autograph.experimental.do_not_convert(tfrs.Model.test_step)
 
 
 def make_optimizer(config: ModelConfig) -> tf.keras.optimizers.Optimizer:

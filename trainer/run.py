@@ -15,7 +15,14 @@ from tfx.components.trainer.fn_args_utils import FnArgs
 
 from trainer import ease
 from trainer.config import ModelConfig
-from trainer.data import catalogue_dataset, catalogue_tensors, input_fn, rows_by_vocabulary_index
+from trainer.data import (
+    catalogue_dataset,
+    catalogue_tensors,
+    in_memory_dataset,
+    load_split,
+    rows_by_vocabulary_index,
+    transformed_batches,
+)
 from trainer.export import export
 from trainer.models import MOVIE_XF, MovieModel, make_optimizer
 from trainer.towers import vocab_sizes
@@ -59,35 +66,25 @@ class TrainStatistics:
         return np.maximum(np.bincount(self.movies, minlength=vocab_size).astype(np.float64), 1.0)
 
 
-def train_statistics(dataset: tf.data.Dataset) -> TrainStatistics:
-    users, movies, low, high = [], [], np.inf, -np.inf
-    total, count = 0.0, 0
-    ts = F.transformed_name(F.TIMESTAMP)
-    for batch in dataset:
-        ratings = batch[F.USER_RATING].numpy()
-        total, count = total + float(ratings.sum()), count + len(ratings)
-        users.append(batch[F.transformed_name(F.USER_ID)].numpy())
-        movies.append(batch[MOVIE_XF].numpy())
-        times = batch[ts].numpy()
-        low, high = min(low, float(times.min())), max(high, float(times.max()))
-    return TrainStatistics(np.concatenate(users), np.concatenate(movies), (low, high), total / max(count, 1))
+def train_statistics(arrays: dict[str, np.ndarray]) -> TrainStatistics:
+    """(user, movie) pairs, time range and mean rating of the (in-memory) transformed train split."""
+    times = arrays[F.transformed_name(F.TIMESTAMP)]
+    return TrainStatistics(
+        arrays[F.transformed_name(F.USER_ID)],
+        arrays[MOVIE_XF],
+        (float(times.min()), float(times.max())),
+        float(arrays[F.USER_RATING].mean()),
+    )
 
 
 def train(config: ModelConfig, fn_args: FnArgs) -> tuple[MovieModel, dict]:
     tf.keras.utils.set_random_seed(config.seed)
     tft_output = tft.TFTransformOutput(fn_args.transform_output)
     catalogue_uri = fn_args.custom_config[CATALOGUE_URI_KEY]
-    train_ds = input_fn(
-        fn_args.train_files,
-        fn_args.data_accessor,
-        tft_output,
-        config.batch_size,
-        seed=config.seed,
-        shuffle_buffer=config.shuffle_buffer,
-    )
-    eval_ds = input_fn(fn_args.eval_files, fn_args.data_accessor, tft_output, config.batch_size, shuffle=False)
+    train_arrays = load_split(fn_args.train_files, tft_output)
+    train_ds = in_memory_dataset(train_arrays, config.batch_size, seed=config.seed)
     sizes = vocab_sizes(tft_output)
-    stats = train_statistics(input_fn(fn_args.train_files, fn_args.data_accessor, tft_output, 8192, shuffle=False))
+    stats = train_statistics(train_arrays)
     catalogue = catalogue_tensors(catalogue_uri, tft_output)
     rows = rows_by_vocabulary_index(catalogue[MOVIE_XF], sizes[F.MOVIE_ID])
     candidates = None
@@ -105,9 +102,12 @@ def train(config: ModelConfig, fn_args: FnArgs) -> tuple[MovieModel, dict]:
     model.compile(optimizer=make_optimizer(config))
     progress = EpochProgress(config.kind, config.epochs)
     callbacks = [progress, tf.keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir, update_freq="epoch")]
+    eval_ds = None
+    if config.evaluate_after_training:
+        eval_ds = transformed_batches(fn_args.eval_files, tft_output, config.batch_size)
     history = model.fit(
-        train_ds.prefetch(tf.data.AUTOTUNE),
-        validation_data=eval_ds if config.evaluate_after_training else None,
+        train_ds,
+        validation_data=eval_ds,
         validation_freq=config.epochs,  # eval-split loss (and in-batch top-K) once, after the last epoch
         epochs=config.epochs,
         callbacks=callbacks,

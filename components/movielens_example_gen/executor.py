@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from typing import Any
 
 import apache_beam as beam
@@ -54,28 +55,13 @@ def line_chunks(path: str, chunk_lines: int = CHUNK_LINES) -> tuple[list[tuple[i
     return chunks, lines
 
 
-class _ReadChunk(beam.DoFn):
-    """(start, end, first_line) -> (line number, text) for every line of that byte range."""
+class _ParseChunk(beam.DoFn):
+    """A byte range of the ratings file -> (user id, [(line, timestamp, movie id, rating), ...]) per
+    user of that range, or rejected lines.
 
-    def __init__(self, path: str) -> None:
-        self._path = path
-
-    def process(self, chunk: tuple[int, int, int]):
-        start, end, first_line = chunk
-        with tf.io.gfile.GFile(self._path, "rb") as f:
-            f.seek(start)
-            data = f.read(end - start)
-        lines = data.split(b"\n")
-        if data.endswith(b"\n"):
-            lines.pop()
-        for i, raw in enumerate(lines):
-            line = raw.decode("utf-8", errors="replace").rstrip("\r")
-            if line.strip():
-                yield first_line + i, line
-
-
-class _Parse(beam.DoFn):
-    """A ratings line -> (user id, (line, timestamp, movie id, rating)) or a rejected line."""
+    Batch-level: the whole range is read, split and parsed in one call, and only one element per
+    user of the range travels on (a per-line Beam element costs more than parsing the line).
+    """
 
     REJECTED = "rejected"
 
@@ -85,20 +71,35 @@ class _Parse(beam.DoFn):
         self._ok = beam.metrics.Metrics.counter(_COUNTER_NS, "ratings")
         self._bad = beam.metrics.Metrics.counter(_COUNTER_NS, "rejected_ratings")
 
-    def process(self, item: tuple[int, str]):
-        line, text = item
-        try:
-            uid, mid, rating, ts = readers.parse_rating(self._fmt, text)  # type: ignore[arg-type]
-            if uid not in self._users:
-                raise ValueError(f"user {uid} is not in the users file")
-            if mid not in self._movies:
-                raise ValueError(f"movie {mid} is not in the movies file")
-        except ValueError as exc:
-            self._bad.inc()
-            yield beam.pvalue.TaggedOutput(self.REJECTED, f"{self._path}\t{line}\t{exc}")
-            return
-        self._ok.inc()
-        yield uid, (line, ts, mid, rating)
+    def process(self, chunk: tuple[int, int, int]):
+        start, end, first_line = chunk
+        with tf.io.gfile.GFile(self._path, "rb") as f:
+            f.seek(start)
+            data = f.read(end - start)
+        lines = data.split(b"\n")
+        if data.endswith(b"\n"):
+            lines.pop()
+        by_user: dict[str, list[tuple[int, int, str, float]]] = {}
+        ok = 0
+        for i, raw in enumerate(lines):
+            text = raw.decode("utf-8", errors="replace").rstrip("\r")
+            if not text.strip():
+                continue
+            line = first_line + i
+            try:
+                uid, mid, rating, ts = readers.parse_rating(self._fmt, text)  # type: ignore[arg-type]
+                if uid not in self._users:
+                    raise ValueError(f"user {uid} is not in the users file")
+                if mid not in self._movies:
+                    raise ValueError(f"movie {mid} is not in the movies file")
+            except ValueError as exc:
+                self._bad.inc()
+                yield beam.pvalue.TaggedOutput(self.REJECTED, f"{self._path}\t{line}\t{exc}")
+                continue
+            ok += 1
+            by_user.setdefault(uid, []).append((line, ts, mid, rating))
+        self._ok.inc(ok)
+        yield from by_user.items()
 
 
 class _UserExamples(beam.DoFn):
@@ -111,33 +112,33 @@ class _UserExamples(beam.DoFn):
 
     def __init__(self, users: dict, movies: dict, history_length: int) -> None:
         self._users, self._movies, self._length = users, movies, history_length
+        self._train = beam.metrics.Metrics.counter(_COUNTER_NS, f"{splits.TRAIN}_examples")
+        self._eval = beam.metrics.Metrics.counter(_COUNTER_NS, f"{splits.EVAL}_examples")
 
     def setup(self) -> None:
         self._user_bytes = {k: to_example(v).SerializeToString() for k, v in self._users.items()}
         self._movie_bytes = {k: to_example(v).SerializeToString() for k, v in self._movies.items()}
 
-    def process(self, item: tuple[str, list[tuple[int, int, str, float, bool]]]):
-        uid, rows = item
+    def process(self, item: tuple[str, Iterable[list[tuple[int, int, str, float, bool]]]]):
+        uid, groups = item
         user = self._user_bytes[uid]
-        for rated, movie_ids, stars in histories([Rated(*r) for r in rows], self._length):
+        rows = [Rated(*r) for group in groups for r in group]
+        counts = [0, 0]
+        for rated, movie_ids, stars in histories(rows, self._length):
             example = example_pb2.Example()
             fmap = example.features.feature
             fmap[F.USER_RATING].float_list.value.append(rated.rating)
             fmap[F.TIMESTAMP].int64_list.value.append(rated.timestamp)
             fmap[F.HISTORY_MOVIE_IDS].bytes_list.value.extend(m.encode() for m in movie_ids)
             fmap[F.HISTORY_RATINGS].float_list.value.extend(stars)
-            yield rated.is_eval, user + self._movie_bytes[rated.movie_id] + example.SerializeToString()
-
-
-def _count_split(name: str):
-    """Counts a split's examples (a Beam counter) and keeps only their serialized bytes."""
-    counter = beam.metrics.Metrics.counter(_COUNTER_NS, f"{name}_examples")
-
-    def count(item: tuple[bool, bytes]) -> bytes:
-        counter.inc()
-        return item[1]
-
-    return count
+            serialized = user + self._movie_bytes[rated.movie_id] + example.SerializeToString()
+            counts[rated.is_eval] += 1
+            if rated.is_eval:
+                yield beam.pvalue.TaggedOutput(splits.EVAL, serialized)
+            else:
+                yield serialized
+        self._train.inc(counts[0])
+        self._eval.inc(counts[1])
 
 
 class Executor(base_beam_executor.BaseBeamExecutor):
@@ -191,44 +192,38 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         parsed = (
             pipeline
             | "Chunks" >> beam.Create(chunks)
-            | "ReadLines" >> beam.ParDo(_ReadChunk(source.ratings))
             | "ParseAndJoin"
-            >> beam.ParDo(_Parse(source.format, source.ratings, users, movies)).with_outputs(
-                _Parse.REJECTED, main="rows"
+            >> beam.ParDo(_ParseChunk(source.format, source.ratings, users, movies)).with_outputs(
+                _ParseChunk.REJECTED, main="rows"
             )
         )
-        rows = parsed.rows
+        groups = parsed.rows
         history_length = int(exec_properties.get("history_length") or F.DEFAULT_HISTORY_LENGTH)
-        # rows: (user, (line, timestamp, movie, rating)); the split is appended to the tuple
+        # groups: (user, [(line, timestamp, movie, rating)]) per chunk; the split is appended to each tuple
         if exec_properties.get("split", "random") == "temporal":
             cutoff = (
-                rows
-                | "TemporalKeys" >> beam.Map(lambda r: splits.temporal_key(r[1][1], r[1][0]))
+                groups
+                | "TemporalKeys" >> beam.Map(lambda g: [splits.temporal_key(r[1], r[0]) for r in g[1]])
                 | "AllKeys" >> beam.combiners.ToList()
-                | "Cutoff" >> beam.Map(splits.temporal_cutoff, eval_fraction)
+                | "Cutoff"
+                >> beam.Map(lambda keys: splits.temporal_cutoff([k for ks in keys for k in ks], eval_fraction))
             )
-            tagged = rows | "AssignSplit" >> beam.Map(
-                lambda r, c: (r[0], (*r[1], splits.temporal_key(r[1][1], r[1][0]) >= c)),
+            tagged = groups | "AssignSplit" >> beam.Map(
+                lambda g, c: (g[0], [(*r, splits.temporal_key(r[1], r[0]) >= c) for r in g[1]]),
                 beam.pvalue.AsSingleton(cutoff),
             )
         else:
             mask = splits.random_eval_mask(num_lines, eval_fraction, int(exec_properties.get("seed", 42)))
-            tagged = rows | "AssignSplit" >> beam.Map(lambda r: (r[0], (*r[1], bool(mask[r[1][0]]))))
-        train, eval_ = (
+            tagged = groups | "AssignSplit" >> beam.Map(lambda g: (g[0], [(*r, bool(mask[r[0]])) for r in g[1]]))
+        made = (
             tagged
             | "ByUser" >> beam.GroupByKey()
-            | "Examples" >> beam.ParDo(_UserExamples(users, movies, history_length))
-            | "Split" >> beam.Partition(lambda r, _n: int(r[0]), 2)
+            | "Examples"
+            >> beam.ParDo(_UserExamples(users, movies, history_length)).with_outputs(splits.EVAL, main=splits.TRAIN)
         )
-
-        for name, split in ((splits.TRAIN, train), (splits.EVAL, eval_)):
-            (
-                split
-                | f"CountAndSerialized[{name}]" >> beam.Map(_count_split(name))
-                | f"WriteSplit[{name}]"
-                >> write_split.WriteSplit(
-                    artifact_utils.get_split_uri([examples], name), example_gen_pb2.FORMAT_TFRECORDS_GZIP
-                )
+        for name in (splits.TRAIN, splits.EVAL):
+            _ = made[name] | f"WriteSplit[{name}]" >> write_split.WriteSplit(
+                artifact_utils.get_split_uri([examples], name), example_gen_pb2.FORMAT_TFRECORDS_GZIP
             )
         rejected_prefix = os.path.join(examples.uri, "rejected-ratings")
         _ = parsed.rejected | "WriteRejected" >> beam.io.WriteToText(rejected_prefix, shard_name_template="")

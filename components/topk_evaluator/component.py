@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 
 from tfx import types
-from tfx.dsl.components.base import base_beam_component, executor_spec
+from tfx.dsl.components.base import base_component, executor_spec
 from tfx.types import standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
 
@@ -32,7 +32,7 @@ class TopKEvaluatorSpec(ComponentSpec):
     }
 
 
-class TopKEvaluator(base_beam_component.BaseBeamComponent):
+class TopKEvaluator(base_component.BaseComponent):
     """Full-catalogue top-K accuracy and recall@K on the eval split, with a blessing.
 
     Blessed when top-max(K) accuracy beats the popularity baseline (most-rated train movies) by
@@ -41,7 +41,7 @@ class TopKEvaluator(base_beam_component.BaseBeamComponent):
     """
 
     SPEC_CLASS = TopKEvaluatorSpec
-    EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(executor.Executor)
+    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
 
     def __init__(
         self,

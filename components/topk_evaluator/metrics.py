@@ -1,4 +1,4 @@
-"""Top-K accuracy pieces that Beam combines: per-batch hit indicators and the final metrics (numpy only)."""
+"""Top-K accuracy and the per-user view's metrics, from hit ranks and per-user lists (numpy only)."""
 
 from __future__ import annotations
 
@@ -16,36 +16,33 @@ def hit_ranks(true_ids: np.ndarray, top_ids: np.ndarray) -> np.ndarray:
     return np.where(hits.any(axis=1), hits.argmax(axis=1), _NEVER)
 
 
-def popularity_ranks(true_ids: np.ndarray, popular: Sequence[bytes]) -> np.ndarray:
-    """Rank of each true id in the popularity list (the same list for every user)."""
-    rank = {movie: i for i, movie in enumerate(popular)}
-    return np.array([rank.get(m, _NEVER) for m in true_ids])
 
-
-def hits(ranks: np.ndarray, ks: Sequence[int], prefix: str) -> dict[str, float]:
-    return {f"{prefix}@{k}": float((ranks < k).sum()) for k in ks}
+def report_metrics(
+    ranks: dict[str, np.ndarray],
+    users: np.ndarray,
+    ks: Sequence[int],
+    predicted: np.ndarray | None = None,
+    ratings: np.ndarray | None = None,
+) -> dict[str, float]:
+    """Hit ranks per eval rating (by prefix) -> top-K accuracy (per rating), the model's recall@K
+    (per user, averaged over users) and, with predictions, RMSE."""
+    n = len(users)
+    out: dict[str, float] = {"example_count": float(n)}
+    for prefix, r in ranks.items():
+        for k in ks:
+            out[f"{prefix}@{k}"] = float((r < k).mean()) if n else 0.0
+    if n and "top_k_accuracy" in ranks:
+        _, user_row, per_user = np.unique(users, return_inverse=True, return_counts=True)
+        for k in ks:
+            hits = np.bincount(user_row, weights=(ranks["top_k_accuracy"] < k).astype(np.float64))
+            out[f"recall@{k}"] = float(np.mean(hits / per_user))
+    if predicted is not None and ratings is not None and n:
+        out["rmse"] = float(np.sqrt(np.mean((predicted.astype(np.float64) - ratings) ** 2)))
+    return out
 
 
 def add(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
     return {k: a.get(k, 0.0) + b.get(k, 0.0) for k in set(a) | set(b)}
-
-
-def finalize(totals: dict[str, float], per_user: list[dict[str, float]], ks: Sequence[int]) -> dict[str, float]:
-    """Hit counts -> top-K accuracy (per example), recall@K (per user, averaged) and RMSE if rated."""
-    n = totals.get("n", 0.0)
-    out: dict[str, float] = {"example_count": n}
-    for prefix in ("top_k_accuracy", "popularity_accuracy", "baseline_accuracy"):
-        for k in ks:
-            key = f"{prefix}@{k}"
-            if key in totals:
-                out[key] = totals[key] / n if n else 0.0
-    users = [u for u in per_user if u.get("n")]
-    for k in ks:
-        if users and f"top_k_accuracy@{k}" in users[0]:
-            out[f"recall@{k}"] = float(np.mean([u[f"top_k_accuracy@{k}"] / u["n"] for u in users]))
-    if totals.get("rating_n"):
-        out["rmse"] = float(np.sqrt(totals["squared_error"] / totals["rating_n"]))
-    return out
 
 
 # ---------------------------------------------------------------------------------------------

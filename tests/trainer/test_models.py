@@ -15,7 +15,7 @@ from serving import contract as C
 from tests.model_data import fn_args
 from trainer import ease
 from trainer.config import ModelConfig
-from trainer.data import MOVIE_ID_KEY, catalogue_tensors, input_fn, rows_by_vocabulary_index
+from trainer.data import MOVIE_ID_KEY, catalogue_tensors, load_split, rows_by_vocabulary_index, transformed_batches
 from trainer.models import MOVIE_XF, MovieModel, make_optimizer
 from trainer.run import HISTORY_FILE, run_fn, train, train_statistics
 from trainer.towers import vocab_sizes
@@ -44,12 +44,7 @@ def test_towers_and_rating_shapes(transformed, tmp_path):
     model = MovieModel(config, vocab_sizes(out), catalogue=catalogue, rows_by_index=rows)
     batch = next(
         iter(
-            input_fn(
-                [f"{transformed.transformed_examples}/Split-train/*"],
-                fn_args(transformed, tmp_path, {}).data_accessor,
-                out,
-                batch_size=32,
-            )
+            transformed_batches([f"{transformed.raw_examples}/Split-train/*"], out, batch_size=32)
         )
     )
     result = model(batch)
@@ -69,7 +64,7 @@ def test_a_few_epochs_reduce_the_loss(transformed, tmp_path, kind, loss, factor)
         kind=kind, embedding_dim=16, batch_size=128, optimizer="adam", learning_rate=0.02, retrieval_loss=loss
     )
     args = fn_args(transformed, tmp_path, config.to_dict())
-    data = input_fn(args.train_files, args.data_accessor, out, config.batch_size, shuffle=False)
+    data = transformed_batches(args.train_files, out, config.batch_size)
     catalogue = catalogue_tensors(transformed.catalogue, out)
     rows = rows_by_vocabulary_index(catalogue[MOVIE_XF], vocab_sizes(out)[F.MOVIE_ID])
     model = MovieModel(config, vocab_sizes(out), catalogue=catalogue, rows_by_index=rows)
@@ -125,7 +120,7 @@ def test_export_and_reload_give_the_in_memory_outputs(transformed, multitask_exp
 
     # serving_default: two-tower + w * EASE(everything rated), seen movies excluded; EASE refitted here
     rows = rows_by_vocabulary_index(catalogue[MOVIE_XF], vocab_sizes(out)[F.MOVIE_ID])
-    train = train_statistics(input_fn(args.train_files, args.data_accessor, out, 256, shuffle=False))
+    train = train_statistics(load_split(args.train_files, out))
     b = ease.fit(train.users, rows[train.movies], len(ids), config.ease_l2)
     history = [m.decode() for m in ids[:7]]
     request = _user_inputs(n=1, history=tuple(history))
