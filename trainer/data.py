@@ -81,18 +81,23 @@ def in_memory_dataset(
 ) -> tf.data.Dataset:
     """Batches of ``arrays`` (one epoch per iteration), reshuffled over all rows every epoch.
 
-    Only row indices go through tf.data; each batch is one gather per feature.
+    Only each batch's row indices come from Python (a fresh seeded permutation per epoch: a
+    tf.data shuffle buffer of every row takes seconds to fill each epoch); each batch is then one
+    gather per feature.
     """
     rows = len(next(iter(arrays.values())))
     tensors = {name: tf.constant(values) for name, values in arrays.items()}
-    indices = tf.data.Dataset.range(rows)
-    if shuffle:
-        indices = indices.shuffle(rows, seed=seed, reshuffle_each_iteration=True)
-    return (
-        indices.batch(batch_size)
-        .map(lambda i: {name: tf.gather(values, i) for name, values in tensors.items()}, num_parallel_calls=2)
-        .prefetch(2)
-    )
+    rng = np.random.default_rng(seed)
+
+    def batches():
+        order = rng.permutation(rows) if shuffle else np.arange(rows)
+        for start in range(0, rows, batch_size):
+            yield order[start : start + batch_size]
+
+    indices = tf.data.Dataset.from_generator(batches, output_signature=tf.TensorSpec([None], tf.int64))
+    return indices.map(
+        lambda i: {name: tf.gather(values, i) for name, values in tensors.items()}, num_parallel_calls=2
+    ).prefetch(2)
 
 
 def raw_movie_spec(tf_transform_output: tft.TFTransformOutput) -> dict[str, tf.io.FixedLenFeature]:

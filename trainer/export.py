@@ -81,6 +81,17 @@ def history_sparse(ids: tf.Tensor, ratings: tf.Tensor) -> tuple[tf.SparseTensor,
     )
 
 
+class _Layers:
+    """The trained Keras layers the signatures call (a plain object: tf.Module does not track it)."""
+
+    def __init__(self, query_tower, candidate_tower, rating_head) -> None:
+        self.query_tower, self.candidate_tower, self.rating_head = query_tower, candidate_tower, rating_head
+
+    def variables(self) -> list[tf.Variable]:
+        layers = [self.query_tower, self.candidate_tower] + ([self.rating_head] if self.rating_head else [])
+        return [v for layer in layers for v in layer.variables]
+
+
 class ServingModule(tf.Module):
     """What is saved: the towers, the Transform layer, the catalogue, the scorer and the signatures."""
 
@@ -98,10 +109,11 @@ class ServingModule(tf.Module):
     ) -> None:
         """``scorer``: the retrieval scores (trainer/scoring.py), for models with retrieval."""
         super().__init__()
-        # Only the towers and the rating head are saved (not the training tasks and their metrics).
-        self.query_tower = model.query_tower
-        self.candidate_tower = model.candidate_tower
-        self.rating_head = model.rating if config.has_rating else None
+        # Only the towers' and the rating head's variables are saved (not the training tasks, their
+        # metrics, or Keras' per-layer traced call functions, which take seconds per layer to save):
+        # the signatures call the layers, held where tf.Module does not track them.
+        self._layers = _Layers(model.query_tower, model.candidate_tower, model.rating if config.has_rating else None)
+        self.model_variables = list(self._layers.variables())
         self.config = config
         self.tft_layer = tf_transform_output.transform_features_layer()
         spec = dict(tf_transform_output.raw_feature_spec())
@@ -156,7 +168,9 @@ class ServingModule(tf.Module):
         rows = self._rows(movie_id)
         candidate = tf.gather(self.embeddings, rows)
         user = transformed[F.transformed_name(F.USER_ID)]
-        return self.rating_head(self.query_tower(transformed), candidate, user, tf.gather(self.movie_index, rows))
+        return self._layers.rating_head(
+            self._layers.query_tower(transformed), candidate, user, tf.gather(self.movie_index, rows)
+        )
 
     def _from_examples(self, examples: tf.Tensor) -> dict[str, tf.Tensor]:
         raw = tf.io.parse_example(examples, self._raw_spec)
@@ -164,11 +178,11 @@ class ServingModule(tf.Module):
         out: dict[str, tf.Tensor] = {}
         if self.config.has_retrieval:
             # the report's protocol: the two-tower model's top K, nothing excluded
-            out.update(self._top_k(self.scorer.two_tower(self.query_tower(transformed))))
+            out.update(self._top_k(self.scorer.two_tower(self._layers.query_tower(transformed))))
         if self.config.has_rating:
-            out[C.PREDICTED_RATING] = self.rating_head(
-                self.query_tower(transformed),
-                self.candidate_tower(transformed),
+            out[C.PREDICTED_RATING] = self._layers.rating_head(
+                self._layers.query_tower(transformed),
+                self._layers.candidate_tower(transformed),
                 transformed[F.transformed_name(F.USER_ID)],
                 transformed[MOVIE_XF],
             )
@@ -209,12 +223,12 @@ class ServingModule(tf.Module):
             @tf.function(input_signature=[user_spec], autograph=False)
             def retrieve(inputs):
                 seen = self._seen(inputs[F.HISTORY_MOVIE_IDS])
-                scores = self.scorer.hybrid(self.query_tower(self._transform_user(inputs)), seen)
+                scores = self.scorer.hybrid(self._layers.query_tower(self._transform_user(inputs)), seen)
                 return self._top_k(tf.where(seen, tf.constant(-np.inf, tf.float32), scores))
 
             @tf.function(input_signature=[user_spec], autograph=False)
             def retrieve_unfiltered(inputs):
-                return self._top_k(self.scorer.two_tower(self.query_tower(self._transform_user(inputs))))
+                return self._top_k(self.scorer.two_tower(self._layers.query_tower(self._transform_user(inputs))))
 
             result[C.SERVING_DEFAULT] = retrieve.get_concrete_function()
             result[C.RETRIEVE_UNFILTERED] = retrieve_unfiltered.get_concrete_function()
