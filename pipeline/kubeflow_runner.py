@@ -44,4 +44,9 @@ def compile_pipeline(config: PipelineConfig, output: str, image: str = DEFAULT_I
 
 def default_kubeflow_config(pipeline_root: str, data_dir: str) -> PipelineConfig:
     """A configuration for a cluster: outputs under ``pipeline_root``, data from ``data_dir``."""
-    return PipelineConfig(work_dir=pipeline_root, data=DataConfig(data_dir=data_dir), runtime_repo_root=IMAGE_REPO_ROOT)
+    return PipelineConfig(
+        work_dir=pipeline_root,
+        data=DataConfig(data_dir=data_dir),
+        runtime_repo_root=IMAGE_REPO_ROOT,
+        baseline_excludes_candidate=False,  # the KFP v2 compiler knows TFX's built-in strategies only
+    )

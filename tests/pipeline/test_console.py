@@ -109,23 +109,35 @@ def test_an_exception_leaves_its_traceback_in_the_log_and_restores_the_fds(tmp_p
     assert "noise before the failure" in text and "RuntimeError: component exploded" in text
 
 
-def test_movierec_run_reports_a_failure_on_the_console(tmp_path, capfd, monkeypatch):
+FAILING_RUN_CHILD = textwrap.dedent(
+    """
+    import logging, os, sys
     from cli.main import main
     from pipeline import local_runner
 
     def failing_run(config, stream=None, log_file=None, **_):
-        os.write(2, b"W tensorflow/core/fake.cc:1] C++ noise\n")
+        os.write(2, b"W tensorflow/core/fake.cc:1] C++ noise\\n")
         logging.getLogger("absl").warning("[movierec] retrieval: epoch 1/1 in 0.1 s: loss=1.0000")
         logging.getLogger("tensorflow").warning("From x.py: deprecated")
-        print("[movierec] ▶ Trainer started", file=stream, flush=True)
+        print("[movierec] \u25b6 Trainer started", file=stream, flush=True)
         raise RuntimeError("the trainer exploded")
 
-    monkeypatch.setattr(local_runner, "run", failing_run)
-    code = main(["run", "--work-dir", str(tmp_path / "work"), "--models", "none"])
-    out, err = capfd.readouterr()
-    assert code == 1
+    local_runner.run = failing_run
+    sys.exit(main(["run", "--work-dir", sys.argv[1], "--models", "none"]))
+    """
+)
+
+
+def test_movierec_run_reports_a_failure_on_the_console(tmp_path):
+    # a fresh process, as `movierec run` is (in this test process other tests' imports keep
+    # handlers on earlier pytest capture streams)
+    done = subprocess.run(
+        [sys.executable, "-c", FAILING_RUN_CHILD, str(tmp_path / "work")], capture_output=True, text=True, cwd=ROOT
+    )
+    out, err = done.stdout, done.stderr
+    assert done.returncode == 1, err
     assert "[movierec] retrieval: epoch 1/1 in 0.1 s: loss=1.0000" in err
-    assert "[movierec] ▶ Trainer started" in err
+    assert "[movierec] \u25b6 Trainer started" in err
     assert "RuntimeError: the trainer exploded" in err and "Traceback" in err
     (log,) = (tmp_path / "work" / "logs").glob("run-*.log")
     assert f"(full log: {log})" in err
