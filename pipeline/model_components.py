@@ -11,7 +11,6 @@ from tfx.types import standard_artifacts
 
 from components.movie_trainer.component import MovieTrainer
 from components.topk_evaluator.component import TopKEvaluator
-from pipeline.baseline import CANDIDATE_KEY, LatestBlessedOtherModelStrategy
 from pipeline.config import PipelineConfig, Thresholds
 from pipeline.pipeline_ids import evaluator_id, pusher_id, resolver_id, trainer_id
 from serving import contract as C
@@ -66,10 +65,7 @@ def model_components(config: PipelineConfig, model: ModelConfig, examples, trans
             type=standard_artifacts.ModelBlessing, producer_component_id=evaluator_id(kind), output_key="blessing"
         ),
     }
-    if config.baseline_excludes_candidate:
-        strategy, channels[CANDIDATE_KEY] = LatestBlessedOtherModelStrategy, trainer.outputs["model"]
-    else:
-        strategy = tfx.dsl.experimental.LatestBlessedModelStrategy
+    strategy = tfx.dsl.experimental.LatestBlessedModelStrategy
     resolver = tfx.dsl.Resolver(strategy_class=strategy, **channels).with_id(resolver_id(kind))
     baseline = resolver.outputs["model"]
     if model.has_retrieval:
