@@ -148,6 +148,10 @@ class PipelineConfig:
     # ml-1m with 2; the synthetic sample stays in-process, where starting workers costs more than it
     # saves); the other Beam components measured slower with worker processes and keep ``beam_args``.
     example_gen_workers: int = 2
+    # The Evaluators' baseline leaves out the model being evaluated (pipeline/baseline.py), so a
+    # rerun on unchanged data is cached end to end. Off for Kubeflow: its compiler takes only TFX's
+    # built-in resolver strategies (there: TFX's LatestBlessedModelStrategy).
+    baseline_excludes_candidate: bool = True
 
     @property
     def pipeline_root(self) -> str:

@@ -48,4 +48,5 @@ def default_kubeflow_config(pipeline_root: str, data_dir: str) -> PipelineConfig
         work_dir=pipeline_root,
         data=DataConfig(data_dir=data_dir),
         runtime_repo_root=IMAGE_REPO_ROOT,
+        baseline_excludes_candidate=False,  # the KFP v2 compiler knows TFX's built-in strategies only
     )

@@ -11,6 +11,7 @@ from tfx.types import standard_artifacts
 
 from components.movie_trainer.component import MovieTrainer
 from components.topk_evaluator.component import TopKEvaluator
+from pipeline.baseline import LatestBlessedOtherModelStrategy
 from pipeline.config import PipelineConfig, Thresholds
 from pipeline.pipeline_ids import evaluator_id, pusher_id, resolver_id, trainer_id
 from serving import contract as C
@@ -57,15 +58,18 @@ def model_components(config: PipelineConfig, model: ModelConfig, examples, trans
         run_fn=RUN_FN,
         custom_config={"model": model.to_dict()},
     ).with_id(trainer_id(kind))
-    channels = {
-        "model": tfx.dsl.Channel(
+    blessings = tfx.dsl.Channel(
+        type=standard_artifacts.ModelBlessing, producer_component_id=evaluator_id(kind), output_key="blessing"
+    )
+    if config.baseline_excludes_candidate:  # a rerun on unchanged data resolves the same (no) baseline
+        strategy = LatestBlessedOtherModelStrategy
+        channels = {"model": trainer.outputs["model"], "model_blessing": blessings}
+    else:
+        strategy = tfx.dsl.experimental.LatestBlessedModelStrategy
+        every_model = tfx.dsl.Channel(
             type=standard_artifacts.Model, producer_component_id=trainer_id(kind), output_key="model"
-        ),
-        "model_blessing": tfx.dsl.Channel(
-            type=standard_artifacts.ModelBlessing, producer_component_id=evaluator_id(kind), output_key="blessing"
-        ),
-    }
-    strategy = tfx.dsl.experimental.LatestBlessedModelStrategy
+        )
+        channels = {"model": every_model, "model_blessing": blessings}
     resolver = tfx.dsl.Resolver(strategy_class=strategy, **channels).with_id(resolver_id(kind))
     baseline = resolver.outputs["model"]
     if model.has_retrieval:

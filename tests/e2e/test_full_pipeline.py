@@ -14,7 +14,7 @@ from cli.main import main
 from components.movielens_example_gen.synthetic import SyntheticSpec, generate
 from pipeline import local_runner, outputs, report
 from pipeline.config import DataConfig, PipelineConfig
-from pipeline.pipeline_ids import evaluator_id, pusher_id
+from pipeline.pipeline_ids import evaluator_id, pusher_id, trainer_id
 from serving import contract as C
 from trainer.config import ModelConfig
 
@@ -78,6 +78,20 @@ def test_retrieval_beats_the_popularity_baseline_on_planted_data(run):
     assert metrics["filtered_precision@10"] > metrics["popularity_filtered_precision@10"]
     assert metrics["filtered_ndcg@10"] > metrics["popularity_filtered_ndcg@10"]
     assert 0 < metrics["coverage@10"] <= 1
+
+
+def test_a_rerun_on_unchanged_data_is_cached_and_pushes_nothing(run):
+    root, work, _, _ = run
+    argv = ["run", "--data-dir", str(root / "data"), "--work-dir", str(work), "--models", "retrieval,ranking"]
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+        assert main([*argv, "--model-sizes", "sample"]) == 0
+    text = printed.getvalue()
+    for kind in ("retrieval", "ranking"):
+        for component in (trainer_id(kind), evaluator_id(kind), pusher_id(kind)):
+            line = next(x for x in text.splitlines() if f"✔ {component} finished" in x)
+            assert line.endswith("(cached)"), line
+        assert len(_versions(work, kind)) == 1  # the same model is not pushed again
 
 
 def test_a_deliberately_bad_model_is_not_blessed_or_pushed(run):
