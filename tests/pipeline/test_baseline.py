@@ -24,12 +24,12 @@ _BASELINE = constants.ARTIFACT_PROPERTY_BASELINE_MODEL_ID_KEY
 
 
 @component
-def FakeTrainer(model: OutputArtifact[standard_artifacts.Model], data: Parameter[int]) -> None:  # noqa: N802
+def FakeTrainer(model: OutputArtifact[standard_artifacts.Model], data: Parameter[int]) -> None:
     (Path(model.uri) / "data.txt").write_text(str(data))
 
 
 @component
-def FakeEvaluator(  # noqa: N802
+def FakeEvaluator(
     model: InputArtifact[standard_artifacts.Model],
     blessing: OutputArtifact[standard_artifacts.ModelBlessing],
     bless: Parameter[int] = 1,
@@ -52,9 +52,7 @@ def _pipeline(root: Path, data: int, bless: int = 1) -> tfx.dsl.Pipeline:
     resolver = tfx.dsl.Resolver(strategy_class=LatestBlessedOtherModelStrategy, **channels).with_id("Resolver")
     evaluator = FakeEvaluator(
         model=trainer.outputs["model"], baseline_model=resolver.outputs["model"], bless=bless
-    ).with_id(
-        "Evaluator"
-    )
+    ).with_id("Evaluator")
     return tfx.dsl.Pipeline(
         pipeline_name="baseline",
         pipeline_root=str(root / "root"),

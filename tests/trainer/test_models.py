@@ -42,11 +42,7 @@ def test_towers_and_rating_shapes(transformed, tmp_path):
     catalogue = catalogue_tensors(transformed.catalogue, out)
     rows = rows_by_vocabulary_index(catalogue[MOVIE_XF], vocab_sizes(out)[F.MOVIE_ID])
     model = MovieModel(config, vocab_sizes(out), catalogue=catalogue, rows_by_index=rows)
-    batch = next(
-        iter(
-            transformed_batches([f"{transformed.raw_examples}/Split-train/*"], out, batch_size=32)
-        )
-    )
+    batch = next(iter(transformed_batches([f"{transformed.raw_examples}/Split-train/*"], out, batch_size=32)))
     result = model(batch)
     assert result["query"].shape == (32, 16) and result["candidate"].shape == (32, 16)
     assert result["rating"].shape == (32,)
