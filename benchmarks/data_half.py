@@ -57,8 +57,9 @@ def main() -> int:
     record = {
         "benchmark": "data_half",
         "protocol": "one cold run of MovieLensExampleGen -> StatisticsGen -> SchemaGen -> ImportSchemaGen -> "
-        "ExampleValidator -> AnomalyGate under LocalDagRunner (cache off, Beam DirectRunner "
-        f"in_memory, 1 worker), {args.split} 80/20 split; wall time per component from TFX's "
+        "ExampleValidator -> AnomalyGate -> ExplorationReport -> Transform under LocalDagRunner (cache off, "
+        "Beam DirectRunner: ExampleGen with the configured worker processes on real data, the others "
+        f"in_memory with 1 worker), {args.split} 80/20 split; wall time per component from TFX's "
         "start/finish log lines; peak RSS from getrusage",
         "data": {
             "dir": args.data_dir,

@@ -90,16 +90,18 @@ def main() -> int:
         config = dataclasses.replace(
             config, models=tuple(dataclasses.replace(m, epochs=args.epochs) for m in config.models)
         )
-    # cold: a fresh work dir (nothing in ML Metadata to reuse)
+    # cold: a fresh work dir (nothing in ML Metadata to reuse); console and log as `movierec run` has them
     started = time.perf_counter()
-    result = local_runner.run(config, stream=sys.stderr)
+    log_file = local_runner.new_log_file(config)
+    with env.output_to_log(log_file) as console:
+        result = local_runner.run(config, console.err, log_file=log_file)
     wall = time.perf_counter() - started
     peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rerun = None if args.epochs else cached_rerun(argv, config)
     record: dict = {
         "benchmark": "ml1m_models",
         "protocol": PROTOCOL,
-        "data": args.data_dir,
+        "data": args.data_dir + (f" (enriched from {args.enrichment_dir})" if args.enrichment_dir else ""),
         "machine": describe(),
         "component_seconds": {k: round(v, 1) for k, v in result.durations.items()},
         "pipeline_seconds": round(result.wall_seconds, 1),

@@ -88,8 +88,11 @@ class MovieModel(tfrs.Model):
     @tf.autograph.experimental.do_not_convert
     def call(self, features: dict[str, tf.Tensor], training: bool = False) -> dict[str, tf.Tensor]:
         query = self.query_tower(features, training=training)
+        out = {"query": query}
+        if self._catalogue is not None and not self.config.has_rating:
+            return out  # the full softmax scores the catalogue: the batch's own movies are not embedded
         candidate = self.candidate_tower(features, training=training)
-        out = {"query": query, "candidate": candidate}
+        out["candidate"] = candidate
         if self.config.has_rating:
             out["rating"] = self.rating(
                 query, candidate, features[F.transformed_name(F.USER_ID)], features[MOVIE_XF], training=training

@@ -51,6 +51,18 @@ def _history(inputs: dict[str, tf.Tensor], movie_vocab: tf.Tensor, width: int) -
     return {F.HISTORY_MOVIES_XF: movies, F.HISTORY_RATINGS_XF: tf.where(movies > 0, ratings, 0.0)}
 
 
+def _year_z_score(year: tf.Tensor) -> tf.Tensor:
+    """Release years as z-scores over the known ones; an unknown year (0) is the mean (z = 0).
+
+    One analysis phase (mean and variance side by side): imputing the mean first and scaling
+    after would need a second pass over the data.
+    """
+    known = year > 0
+    mean, variance = tft.mean(tf.boolean_mask(year, known)), tft.var(tf.boolean_mask(year, known))
+    z = (year - mean) / tf.sqrt(tf.maximum(variance, 1e-12))
+    return tf.where(known, z, tf.zeros_like(z))
+
+
 def preprocessing_fn(inputs: dict[str, tf.Tensor], custom_config: dict | None = None) -> dict[str, tf.Tensor]:
     """Raw rating features -> model features (names: ``transform.features.transformed_name``).
 
@@ -71,10 +83,7 @@ def preprocessing_fn(inputs: dict[str, tf.Tensor], custom_config: dict | None = 
         _dense(inputs[F.USER_OCCUPATION_LABEL], 11), 0, F.NUM_OCCUPATIONS - 1
     )
     out[F.transformed_name(F.TIMESTAMP)] = tft.scale_to_z_score(tf.cast(_dense(inputs[F.TIMESTAMP], 0), tf.float32))
-    year = tf.cast(_dense(inputs[F.MOVIE_YEAR], 0), tf.float32)
-    known = year > 0
-    mean_year = tft.mean(tf.boolean_mask(year, known))
-    out[F.transformed_name(F.MOVIE_YEAR)] = tft.scale_to_z_score(tf.where(known, year, mean_year))
+    out[F.transformed_name(F.MOVIE_YEAR)] = _year_z_score(tf.cast(_dense(inputs[F.MOVIE_YEAR], 0), tf.float32))
     for name in (F.CAST_SIZE, F.CREW_SIZE):
         size = tf.math.log1p(tf.cast(_dense(inputs[name], 0), tf.float32))
         out[F.transformed_name(name)] = tft.scale_to_0_1(size)
