@@ -12,6 +12,9 @@ import os
 from pathlib import Path
 from typing import Literal
 
+from components.thresholds import Thresholds
+from exploration.config import ReportConfig
+from movielens.synthetic import SyntheticSpec
 from trainer.config import ModelConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -22,14 +25,8 @@ SplitKind = Literal["random", "temporal"]
 BadLinePolicy = Literal["error", "skip"]
 
 
-@dataclasses.dataclass(frozen=True)
-class SampleConfig:
-    """Size and seed of the synthetic sample (`movierec generate`, default data of `run`)."""
-
-    users: int = 1000
-    movies: int = 500
-    ratings: int = 60_000
-    seed: int = 7
+# Size and seed of the synthetic sample (`movierec generate`, default data of `run`).
+SampleConfig = SyntheticSpec  # one set of fields: the generator's
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,10 +39,10 @@ class DataConfig:
     eval_fraction: float = 0.2
     seed: int = 42
     on_bad_line: BadLinePolicy = "error"
-    # The user's history on every example (components/movielens_example_gen/history.py): at most
+    # The user's history on every example (movielens/history.py): at most
     # this many of their other train ratings, most recent first.
     history_length: int = 50
-    sample: SampleConfig = SampleConfig()
+    sample: SampleConfig = dataclasses.field(default_factory=SampleConfig)
 
     def __post_init__(self) -> None:
         if self.split not in ("random", "temporal"):
@@ -106,27 +103,6 @@ def movielens_models() -> tuple[ModelConfig, ...]:
 
 
 @dataclasses.dataclass(frozen=True)
-class Thresholds:
-    """What a model must reach to be blessed (and pushed)."""
-
-    max_rmse: float = 1.2  # ranking (TFMA, on MSE) and the multitask rating head
-    max_rmse_increase: float = 0.02  # ranking: RMSE may not grow more than this over the blessed model
-    min_lift_over_popularity: float = 0.0  # retrieval: top-100 accuracy must beat popularity by this share
-    max_accuracy_drop: float = 0.01  # retrieval: top-100 accuracy may not fall more than this
-
-
-@dataclasses.dataclass(frozen=True)
-class ReportConfig:
-    """The exploration report (exploration/): list lengths, minimum counts, the map's state."""
-
-    enabled: bool = True
-    top_n: int = 15
-    min_ratings_best: int = 100  # best-loved movies: mean rating among movies with at least this many ratings
-    min_ratings_worst: int = 100  # worst movies: the same floor
-    map_state: str = "CA"  # the state shown first on the zip-code map
-
-
-@dataclasses.dataclass(frozen=True)
 class PipelineConfig:
     """Everything a pipeline run needs; paths derive from ``work_dir``."""
 
@@ -138,8 +114,8 @@ class PipelineConfig:
     halt_on_anomalies: bool = True
     # Which models to train (one Trainer -> Evaluator -> Pusher per model); empty: the data half only.
     models: tuple[ModelConfig, ...] = dataclasses.field(default_factory=default_models)
-    thresholds: Thresholds = Thresholds()
-    report: ReportConfig = ReportConfig()
+    thresholds: Thresholds = dataclasses.field(default_factory=Thresholds)
+    report: ReportConfig = dataclasses.field(default_factory=ReportConfig)
     enable_cache: bool = True
     # Where this repository lives where components run (the container image: /pipeline); None: here.
     runtime_repo_root: str | None = None

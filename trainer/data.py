@@ -11,7 +11,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 from absl import logging
 
-from components.movielens_example_gen.catalogue import tfrecord_path
+from movielens.catalogue import tfrecord_path
 from transform import features as F
 
 MOVIE_ID_KEY = "movie_id_raw"  # the raw movie id kept beside the transformed movie features
