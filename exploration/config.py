@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 REPORT_FILE = "report.html"  # the page, at the top of the report's folder
+STATISTICS_VIEW = "statistics.html"  # beside it: the data views it links to
+ANOMALIES_VIEW = "anomalies.html"
 
 
 @dataclasses.dataclass(frozen=True)

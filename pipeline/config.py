@@ -10,50 +10,15 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
-from typing import Literal
 
 from components.thresholds import Thresholds
 from exploration.config import ReportConfig
-from movielens.synthetic import SyntheticSpec
+from movielens.config import BadLinePolicy, DataConfig, SampleConfig, SplitKind  # noqa: F401 (re-exported)
 from trainer.config import ModelConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CURATED_SCHEMA_PATH = REPO_ROOT / "schema" / "schema.pbtxt"
 DEFAULT_WORK_DIR = Path(os.environ.get("MOVIEREC_WORK_DIR", "work"))
-
-SplitKind = Literal["random", "temporal"]
-BadLinePolicy = Literal["error", "skip"]
-
-
-# Size and seed of the synthetic sample (`movierec generate`, default data of `run`).
-SampleConfig = SyntheticSpec  # one set of fields: the generator's
-
-
-@dataclasses.dataclass(frozen=True)
-class DataConfig:
-    """Where the MovieLens files are and how to split them."""
-
-    data_dir: str | None = None  # None: the synthetic sample, generated under the work dir
-    enrichment_dir: str | None = None  # TMDB / extra-info files; auto-detected when None
-    split: SplitKind = "random"
-    eval_fraction: float = 0.2
-    seed: int = 42
-    on_bad_line: BadLinePolicy = "error"
-    # The user's history on every example (movielens/history.py): at most
-    # this many of their other train ratings, most recent first.
-    history_length: int = 50
-    sample: SampleConfig = dataclasses.field(default_factory=SampleConfig)
-
-    def __post_init__(self) -> None:
-        if self.split not in ("random", "temporal"):
-            raise ValueError(f"split must be 'random' or 'temporal', not {self.split!r}")
-        if not 0.0 < self.eval_fraction < 1.0:
-            raise ValueError(f"eval_fraction must be in (0, 1), not {self.eval_fraction}")
-        if self.history_length < 1:
-            raise ValueError(f"history_length must be at least 1, not {self.history_length}")
-        if self.on_bad_line not in ("error", "skip"):
-            raise ValueError(f"on_bad_line must be 'error' or 'skip', not {self.on_bad_line!r}")
-
 
 DEFAULT_EASE_L2 = 500.0  # EASE's L2 (Steck 2019 used 500 on ml-20m-sized data; measured on ml-1m)
 DEFAULT_EASE_WEIGHT = 100.0  # the hybrid's EASE weight (docs/models.md: tuned on a validation slice)
@@ -108,7 +73,7 @@ class PipelineConfig:
 
     name: str = "movierec"
     work_dir: str = str(DEFAULT_WORK_DIR)
-    data: DataConfig = DataConfig()
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
     # The curated schema to import; None (or a missing file) falls back to the inferred one.
     schema_path: str | None = str(CURATED_SCHEMA_PATH)
     halt_on_anomalies: bool = True

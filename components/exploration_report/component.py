@@ -15,10 +15,7 @@ from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionP
 
 from components.artifacts import ExplorationReport as ExplorationReportArtifact
 from components.artifacts import MovieCatalogue
-from exploration.config import ReportConfig
-
-STATISTICS_VIEW = "statistics.html"
-ANOMALIES_VIEW = "anomalies.html"
+from exploration.config import ANOMALIES_VIEW, STATISTICS_VIEW, ReportConfig
 
 
 class Executor(base_executor.BaseExecutor):

@@ -20,6 +20,7 @@ from tfx.types import artifact_utils
 
 from movielens import enrichment, readers, splits
 from movielens.catalogue import write_catalogue
+from movielens.config import DataConfig
 from movielens.errors import DataError, Rejects
 from movielens.example_codec import to_example
 from movielens.history import Rated, histories
@@ -32,6 +33,7 @@ SUMMARY_JSON = "summary.json"
 REJECTED_FILE = "rejected.tsv"
 CHUNK_LINES = 100_000
 _COUNTER_NS = "movierec.example_gen"
+_DEFAULTS = DataConfig()  # when a property is not given
 
 
 def line_chunks(path: str, chunk_lines: int = CHUNK_LINES) -> tuple[list[tuple[int, int, int]], int]:
@@ -153,7 +155,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         self._log_startup(input_dict, output_dict, exec_properties)
         examples = artifact_utils.get_single_instance(output_dict[EXAMPLES_KEY])
         catalogue = artifact_utils.get_single_instance(output_dict[CATALOGUE_KEY])
-        policy = exec_properties.get("on_bad_line") or "error"
+        policy = exec_properties.get("on_bad_line") or _DEFAULTS.on_bad_line
         rejects = Rejects(policy)
         source, users, movies, enrichment_kind = _read_users_and_movies(exec_properties, rejects)
         chunks, num_lines = line_chunks(source.ratings)
@@ -161,7 +163,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             raise DataError(source.ratings, None, "the ratings file is empty")
 
         examples.split_names = artifact_utils.encode_split_names(list(splits.SPLIT_NAMES))
-        history_length = int(exec_properties.get("history_length") or F.DEFAULT_HISTORY_LENGTH)
+        history_length = int(exec_properties.get("history_length") or _DEFAULTS.history_length)
         rejected_prefix = os.path.join(examples.uri, "rejected-ratings")
         pipeline = self._make_beam_pipeline()
         _examples_graph(pipeline, examples, source, users, movies, chunks, num_lines, exec_properties, rejected_prefix)
@@ -179,7 +181,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             "format": source.format,
             "source": source.directory,
             "enrichment": enrichment_kind,
-            "split": exec_properties.get("split", "random"),
+            "split": exec_properties.get("split", _DEFAULTS.split),
             "users": len(users),
             "movies": len(movies),
             "train_examples": int(counters.get("train_examples", 0)),
@@ -227,10 +229,10 @@ def _examples_graph(
             _ParseChunk.REJECTED, main="rows"
         )
     )
-    eval_fraction = float(exec_properties.get("eval_fraction", 0.2))
-    history_length = int(exec_properties.get("history_length") or F.DEFAULT_HISTORY_LENGTH)
+    eval_fraction = float(exec_properties.get("eval_fraction", _DEFAULTS.eval_fraction))
+    history_length = int(exec_properties.get("history_length") or _DEFAULTS.history_length)
     tagged = _assign_split(
-        parsed.rows, exec_properties.get("split", "random"), eval_fraction, num_lines, exec_properties
+        parsed.rows, exec_properties.get("split", _DEFAULTS.split), eval_fraction, num_lines, exec_properties
     )
     made = (
         tagged
@@ -261,7 +263,7 @@ def _assign_split(groups, split: str, eval_fraction: float, num_lines: int, exec
             lambda g, c: (g[0], [(*r, splits.temporal_key(r[1], r[0]) >= c) for r in g[1]]),
             beam.pvalue.AsSingleton(cutoff),
         )
-    mask = splits.random_eval_mask(num_lines, eval_fraction, int(exec_properties.get("seed", 42)))
+    mask = splits.random_eval_mask(num_lines, eval_fraction, int(exec_properties.get("seed", _DEFAULTS.seed)))
     return groups | "AssignSplit" >> beam.Map(lambda g: (g[0], [(*r, bool(mask[r[0]])) for r in g[1]]))
 
 
