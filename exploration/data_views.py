@@ -6,22 +6,20 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+from exploration.html_page import document
 from schema import anomalies
 
-_STYLE = """<style>
+_STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;color:#222}
 table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}
 th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:right}
 th{background:#f3f3f3} td:first-child,th:first-child{text-align:left}
 .ok{color:#17752c}.bad{color:#b00020}
-</style>"""
+"""
 
 
 def _page(title: str, body: str) -> str:
-    return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        f"{_STYLE}</head><body><h1>{html.escape(title)}</h1>{body}</body></html>"
-    )
+    return document(title, _STYLE, f"<h1>{html.escape(title)}</h1>{body}")
 
 
 def _feature_rows(dataset) -> list[dict[str, object]]:
