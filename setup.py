@@ -2,7 +2,7 @@
 
 from setuptools import find_packages, setup
 
-PACKAGES = ["pipeline", "components", "transform", "trainer", "serving", "schema", "cli", "exploration"]
+PACKAGES = ["movielens", "pipeline", "components", "transform", "trainer", "serving", "schema", "cli", "exploration"]
 
 setup(
     name="movierec",
@@ -12,7 +12,8 @@ setup(
     packages=find_packages(include=[p for name in PACKAGES for p in (name, f"{name}.*")]),
     package_data={"schema": ["*.pbtxt"]},
     include_package_data=True,
-    # Pinned versions live in requirements.lock (compiled from requirements.in with uv).
+    # What the code imports at run time. Pinned versions live in requirements.lock (compiled from
+    # requirements.in with uv); TFX brings TFT, TFDV, TFMA, ML Metadata and absl at its own pins.
     install_requires=[
         "tfx[kfp]==1.16.0",
         "tensorflow==2.16.2",
@@ -20,6 +21,16 @@ setup(
         "tensorflow-recommenders==0.7.7",
         "tensorflow-serving-api==2.16.1",
         "apache-beam[gcp]==2.59.0",
+        "numpy",
+        "pandas",
+        "grpcio",
+        "protobuf",
+        "requests",  # serving client (REST)
+        "prometheus-client",  # serving metrics
+        "matplotlib",  # exploration report figures
+        "wordcloud",
+        "folium",  # exploration report map
+        "zipcodes",
     ],
     entry_points={"console_scripts": ["movierec=cli.main:main"]},
 )

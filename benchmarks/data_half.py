@@ -25,7 +25,7 @@ from pipeline import env
 env.setup()
 
 RESULTS = Path(__file__).resolve().parent / "results"
-DEFAULT_DATA = os.environ.get("MOVIEREC_ML1M", str(Path(__file__).resolve().parents[2] / "shared/data/ml-1m"))
+DEFAULT_DATA = os.environ.get("MOVIEREC_ML1M", str(Path.home() / ".cache/movierec/ml-1m"))  # movierec download ml-1m
 
 
 def main() -> int:

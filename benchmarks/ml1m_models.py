@@ -36,7 +36,7 @@ from pipeline import env
 env.setup()
 
 RESULTS = Path(__file__).resolve().parent / "results"
-DEFAULT_DATA = os.environ.get("MOVIEREC_ML1M", str(Path(__file__).resolve().parents[2] / "shared/data/ml-1m"))
+DEFAULT_DATA = os.environ.get("MOVIEREC_ML1M", str(Path.home() / ".cache/movierec/ml-1m"))  # movierec download ml-1m
 PROTOCOL = (
     "random 80/20 split (seed 42), every catalogue movie a candidate. Report's protocol: one query per eval rating "
     "(user, time, history = the user's train ratings before that time), nothing excluded; top-K accuracy = share "
@@ -143,14 +143,15 @@ def cached_rerun(argv: list[str], config) -> dict:
 
 
 def model_entries(config, models) -> dict:
-    from pipeline import report
+    from pipeline import run_summary
     from pipeline.pipeline_ids import trainer_id
+    from trainer.config import HISTORY_FILE
 
     entries = {}
     for model in models:
-        metrics = report.model_metrics(config.metadata_path, model.kind)
+        metrics = run_summary.model_metrics(config.metadata_path, model.kind)
         runs = sorted(
-            glob.glob(os.path.join(config.pipeline_root, trainer_id(model.kind), "model_run", "*", "history.json"))
+            glob.glob(os.path.join(config.pipeline_root, trainer_id(model.kind), "model_run", "*", HISTORY_FILE))
         )
         history = json.load(open(runs[-1])) if runs else {}
         seconds = history.get("epoch_seconds", [])
@@ -171,8 +172,8 @@ def baselines_and_recommend(config) -> dict:
     import numpy as np
 
     from benchmarks import offline_eval as O
-    from components.movielens_example_gen.catalogue import read_catalogue
     from components.topk_evaluator.split_arrays import read_split
+    from movielens.catalogue import read_catalogue
     from pipeline import outputs
     from pipeline.config import DEFAULT_EASE_L2
     from pipeline.pipeline_ids import EXAMPLE_GEN

@@ -106,7 +106,6 @@ def main() -> int:
 
     from serving.client import GRPC, REST, ServingClient
     from serving.model_store import version_dirs
-    from serving.servable import Servable
     from serving.users import User
     from transform import features as F
 
@@ -146,10 +145,29 @@ def main() -> int:
         server.terminate()
         server.wait(30)
 
-    # the floor: the same work on the SavedModels in this process
+    cells += in_process_floor(args.serving_dir, user, movie_ids, args.seconds)
+
+    record = {
+        "machine": describe(),
+        "protocol": __doc__.split("Protocol: ", 1)[1].split("Writes")[0].replace("\n", " ").strip(),
+        "serving_dir": args.serving_dir,
+        "models": {n: sorted(version_dirs(os.path.join(args.serving_dir, n))) for n in ("retrieval", "ranking")},
+        "seconds_per_cell": args.seconds,
+        "cells": cells,
+    }
+    results_file.write(args.output, record, markdown(record))
+    return 0
+
+
+def in_process_floor(serving_dir: str, user, movie_ids: list[str], seconds: float) -> list[dict]:
+    """The floor: the same work on the SavedModels in this process, one caller."""
+    from serving.model_store import version_dirs
+    from serving.servable import Servable
+    from transform import features as F
+
     def load(name: str) -> Servable:
-        version = max(version_dirs(os.path.join(args.serving_dir, name)))
-        return Servable(name, version, os.path.join(args.serving_dir, name, str(version)))
+        version = max(version_dirs(os.path.join(serving_dir, name)))
+        return Servable(name, version, os.path.join(serving_dir, name, str(version)))
 
     retrieval, ranking = load("retrieval"), load("ranking")
     row = user.features()
@@ -167,21 +185,12 @@ def main() -> int:
         "rank": lambda: ranking.predict("serving_default", many),
         "recommend": in_process_recommend,
     }
+    cells = []
     for name in OPERATIONS:
-        result = run_load(lambda name=name: floor_ops[name], 1, args.seconds)
+        result = run_load(lambda name=name: floor_ops[name], 1, seconds)
         cells.append({"protocol": "in-process", "operation": name, "concurrency": 1, **result})
         print(json.dumps(cells[-1]), flush=True)
-
-    record = {
-        "machine": describe(),
-        "protocol": __doc__.split("Protocol: ", 1)[1].split("Writes")[0].replace("\n", " ").strip(),
-        "serving_dir": args.serving_dir,
-        "models": {n: sorted(version_dirs(os.path.join(args.serving_dir, n))) for n in ("retrieval", "ranking")},
-        "seconds_per_cell": args.seconds,
-        "cells": cells,
-    }
-    results_file.write(args.output, record, markdown(record))
-    return 0
+    return cells
 
 
 def markdown(record: dict) -> str:

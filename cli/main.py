@@ -29,7 +29,19 @@ def _add_work_dir(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="movierec", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_generate(sub)
+    _add_download(sub)
+    _add_run(sub)
+    _add_schema(sub)
+    _add_compile(sub)
+    anomalies = sub.add_parser("anomalies", help="the latest run's anomalies; exit 1 when there are any")
+    _add_work_dir(anomalies)
+    serving_commands.add_parsers(sub)
+    report_command.add_parser(sub)
+    return parser
 
+
+def _add_generate(sub) -> None:
     gen = sub.add_parser("generate", help="write a synthetic data set in the ml-1m format (+ TMDB files)")
     gen.add_argument("--output", required=True)
     defaults = SampleConfig()
@@ -38,12 +50,17 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--ratings", type=int, default=defaults.ratings)
     gen.add_argument("--seed", type=int, default=defaults.seed)
 
+
+def _add_download(sub) -> None:
     dl = sub.add_parser("download", help="fetch and verify a GroupLens MovieLens archive")
     dl.add_argument("name", choices=["ml-1m", "ml-100k"])
     dl.add_argument("--cache-dir", default=None, help="default: ~/.cache/movierec (env MOVIEREC_CACHE)")
     dl.add_argument("--url", default=None, help="a mirror of the official archive")
     dl.add_argument("--sha256", default=None, help="expected SHA-256 (default: the official archive's)")
 
+
+def _add_run(sub) -> None:
+    data = DataConfig()  # the defaults of every data flag
     run = sub.add_parser("run", help="run the pipeline with LocalDagRunner")
     _add_work_dir(run)
     run.add_argument("--data-dir", default=None, help="an ml-1m/ml-100k folder or zip (default: the synthetic sample)")
@@ -53,9 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="TMDB (links.csv, movies_metadata.csv, credits.csv) or extra-info files; "
         "default: looked for in the data dir and its tmdb/ folder",
     )
-    run.add_argument("--split", choices=["random", "temporal"], default="random")
-    run.add_argument("--eval-fraction", type=float, default=0.2)
-    run.add_argument("--seed", type=int, default=42, help="seed of the random split")
+    run.add_argument("--split", choices=["random", "temporal"], default=data.split)
+    run.add_argument("--eval-fraction", type=float, default=data.eval_fraction)
+    run.add_argument("--seed", type=int, default=data.seed, help="seed of the random split")
     run.add_argument(
         "--skip-bad-lines",
         action="store_true",
@@ -80,12 +97,17 @@ def build_parser() -> argparse.ArgumentParser:
         "auto: the sample's without --data-dir, else MovieLens'",
     )
     run.add_argument(
-        "--history-length", type=int, default=50, help="the user's history on every example, at most (default: 50)"
+        "--history-length",
+        type=int,
+        default=data.history_length,
+        help="the user's history on every example, at most (default: %(default)s)",
     )
     schema_group = run.add_mutually_exclusive_group()
     schema_group.add_argument("--schema", default=str(CURATED_SCHEMA_PATH), help="curated schema to validate against")
     schema_group.add_argument("--infer-schema", action="store_true", help="validate against the inferred schema")
 
+
+def _add_schema(sub) -> None:
     schema = sub.add_parser("schema", help="review the schema")
     schema_sub = schema.add_subparsers(dest="schema_command", required=True)
     show = schema_sub.add_parser("show", help="print a schema as a table")
@@ -95,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     freeze.add_argument("--output", default=str(CURATED_SCHEMA_PATH.parent / "inferred.pbtxt"))
     freeze.add_argument("--force", action="store_true", help="overwrite an existing file")
 
+
+def _add_compile(sub) -> None:
     compile_ = sub.add_parser("compile", help="compile the pipeline for Kubeflow Pipelines (KFP v2 JSON)")
     compile_.add_argument("--target", choices=["kubeflow"], default="kubeflow")
     compile_.add_argument("--output", default="pipeline.json")
@@ -111,15 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compile_.add_argument("--models", default="retrieval,ranking,multitask")
 
-    anomalies = sub.add_parser("anomalies", help="the latest run's anomalies; exit 1 when there are any")
-    _add_work_dir(anomalies)
-    serving_commands.add_parsers(sub)
-    report_command.add_parser(sub)
-    return parser
-
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from components.movielens_example_gen.synthetic import SyntheticSpec, generate
+    from movielens.synthetic import SyntheticSpec, generate
 
     counts = generate(args.output, SyntheticSpec(args.users, args.movies, args.ratings, args.seed))
     print(
@@ -130,7 +148,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_download(args: argparse.Namespace) -> int:
-    from components.movielens_example_gen import download
+    from movielens import download
 
     kwargs = {"url": args.url, "sha256": args.sha256}
     if args.cache_dir:
@@ -211,14 +229,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _reported_failure(exc: Exception) -> bool:
     """Bad data or anomalies: the run stops with a message and still writes its views."""
-    from components.movielens_example_gen.errors import DataError
+    from movielens.errors import DataError
 
     gate = sys.modules.get("components.anomaly_gate.component")  # loaded with TFX, if the run got that far
     return isinstance(exc, DataError) or (gate is not None and isinstance(exc, gate.AnomaliesFoundError))
 
 
 def _run_logged(config: PipelineConfig, log_file: str, console: env.Console) -> int:
-    from pipeline import local_runner, report, views
+    from pipeline import local_runner, run_summary, views
 
     failure = None
     try:
@@ -228,10 +246,10 @@ def _run_logged(config: PipelineConfig, log_file: str, console: env.Console) -> 
             raise
         failure, result = exc, None
     written = views.write_views(config.metadata_path, config.views_dir, config.curated_schema)
-    print(report.outputs_table(config, written), file=console.out)
+    print(run_summary.outputs_table(config, written), file=console.out)
     if config.models:
         print(file=console.out)
-        print(report.models_table(config), file=console.out)
+        print(run_summary.models_table(config), file=console.out)
     console.out.flush()
     if failure is not None:
         print(f"\nmovierec run: {failure}\n(full log: {log_file})", file=console.err, flush=True)
@@ -276,9 +294,9 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_anomalies(args: argparse.Namespace) -> int:
-    from components.anomaly_gate import anomalies
     from pipeline import outputs
     from pipeline.pipeline_ids import EXAMPLE_VALIDATOR
+    from schema import anomalies
     from schema.show import render
 
     config = PipelineConfig(work_dir=args.work_dir)

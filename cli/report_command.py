@@ -22,9 +22,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from components.movielens_example_gen.errors import DataError
     from exploration import assets, frames
     from exploration.build import build
+    from movielens.errors import DataError
 
     data_dir = args.data_dir or PipelineConfig().sample_dir
     if not os.path.exists(data_dir):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tfx.types.artifact import Artifact
 
-from pipeline.pipeline_ids import CATALOGUE_TYPE, REPORT_TYPE
+from components.artifact_types import CATALOGUE_TYPE, REPORT_TYPE
 
 
 class MovieCatalogue(Artifact):

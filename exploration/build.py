@@ -7,11 +7,9 @@ import time
 from dataclasses import dataclass
 
 from exploration import sections as S
+from exploration.config import REPORT_FILE, ReportConfig
 from exploration.frames import Frames
 from exploration.page import render
-from pipeline.config import ReportConfig
-
-REPORT_FILE = "report.html"
 
 
 @dataclass(frozen=True)

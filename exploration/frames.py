@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from components.movielens_example_gen import enrichment, readers
-from components.movielens_example_gen.errors import DataError, Rejects
-from components.movielens_example_gen.text_files import read_lines
+from movielens import enrichment, readers
+from movielens.errors import DataError, Rejects
+from movielens.text_files import read_lines
 from transform import features as F
 
 USER_COLUMNS = [F.USER_ID, F.USER_GENDER, F.BUCKETIZED_USER_AGE, F.USER_OCCUPATION_TEXT, F.USER_ZIP_CODE]
@@ -56,12 +56,7 @@ def from_data_dir(data_dir: str, enrichment_dir: str | None = None) -> Frames:
     rejects = Rejects("error")
     users = readers.read_users(source, rejects)
     movies = readers.read_movies(source, rejects)
-    found = enrichment.find_enrichment(*((enrichment_dir,) if enrichment_dir else (data_dir, source.directory)))
-    kind = ""
-    if found:
-        kind, folder = found
-        for mid, values in enrichment.read_enrichment(kind, folder, set(movies), Rejects("skip")).items():
-            movies[mid].update(values)
+    kind = enrichment.enrich_movies(movies, (str(data_dir), source.directory), enrichment_dir, Rejects("skip"))
     rows = []
     for number, line in read_lines(source.ratings):
         if not line.strip():
@@ -79,7 +74,7 @@ def from_examples(examples_uri: str, catalogue_uri: str, enrichment_kind: str = 
     """ExampleGen's tf.Examples (every split) and its movie catalogue."""
     import tensorflow as tf
 
-    from components.movielens_example_gen.catalogue import read_catalogue
+    from movielens.catalogue import read_catalogue
 
     paths = sorted(glob.glob(os.path.join(examples_uri, "Split-*", "*")))
     if not paths:

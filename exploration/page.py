@@ -6,6 +6,7 @@ import base64
 import html
 from collections.abc import Mapping
 
+from exploration.html_page import document
 from exploration.sections import Section
 
 STYLE = """
@@ -52,8 +53,6 @@ def render(sections: list[Section], title: str, subtitle: str, links: Mapping[st
     nav = "".join(f'<a href="#{s.key}">{html.escape(s.title.split(" ", 1)[1].split(":")[0])}</a>' for s in sections)
     link_html = " &middot; ".join(f'<a href="{html.escape(p)}">{html.escape(label)}</a>' for label, p in links.items())
     parts = [
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
-        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
         f"<header><h1>{html.escape(title)}</h1><p>{html.escape(subtitle)}</p>",
         f"<p>{link_html}</p></header>" if links else "</header>",
         f"<nav>{nav}</nav><main>",
@@ -68,5 +67,5 @@ def render(sections: list[Section], title: str, subtitle: str, links: Mapping[st
             parts.append(f"<figcaption>{html.escape(s.html_caption)}</figcaption></figure>")
         parts.extend(_table(t) for t in s.tables)
         parts.append("</section>")
-    parts.append("</main></body></html>")
-    return "".join(parts)
+    parts.append("</main>")
+    return document(title, STYLE, "".join(parts))

@@ -9,8 +9,8 @@ import pandas as pd
 
 from exploration import analysis as A
 from exploration import figures, zip_map
+from exploration.config import ReportConfig
 from exploration.frames import Frames
-from pipeline.config import ReportConfig
 from transform import features as F
 
 

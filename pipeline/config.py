@@ -10,53 +10,15 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
-from typing import Literal
 
+from components.thresholds import Thresholds
+from exploration.config import ReportConfig
+from movielens.config import BadLinePolicy, DataConfig, SampleConfig, SplitKind  # noqa: F401 (re-exported)
 from trainer.config import ModelConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CURATED_SCHEMA_PATH = REPO_ROOT / "schema" / "schema.pbtxt"
 DEFAULT_WORK_DIR = Path(os.environ.get("MOVIEREC_WORK_DIR", "work"))
-
-SplitKind = Literal["random", "temporal"]
-BadLinePolicy = Literal["error", "skip"]
-
-
-@dataclasses.dataclass(frozen=True)
-class SampleConfig:
-    """Size and seed of the synthetic sample (`movierec generate`, default data of `run`)."""
-
-    users: int = 1000
-    movies: int = 500
-    ratings: int = 60_000
-    seed: int = 7
-
-
-@dataclasses.dataclass(frozen=True)
-class DataConfig:
-    """Where the MovieLens files are and how to split them."""
-
-    data_dir: str | None = None  # None: the synthetic sample, generated under the work dir
-    enrichment_dir: str | None = None  # TMDB / extra-info files; auto-detected when None
-    split: SplitKind = "random"
-    eval_fraction: float = 0.2
-    seed: int = 42
-    on_bad_line: BadLinePolicy = "error"
-    # The user's history on every example (components/movielens_example_gen/history.py): at most
-    # this many of their other train ratings, most recent first.
-    history_length: int = 50
-    sample: SampleConfig = SampleConfig()
-
-    def __post_init__(self) -> None:
-        if self.split not in ("random", "temporal"):
-            raise ValueError(f"split must be 'random' or 'temporal', not {self.split!r}")
-        if not 0.0 < self.eval_fraction < 1.0:
-            raise ValueError(f"eval_fraction must be in (0, 1), not {self.eval_fraction}")
-        if self.history_length < 1:
-            raise ValueError(f"history_length must be at least 1, not {self.history_length}")
-        if self.on_bad_line not in ("error", "skip"):
-            raise ValueError(f"on_bad_line must be 'error' or 'skip', not {self.on_bad_line!r}")
-
 
 DEFAULT_EASE_L2 = 500.0  # EASE's L2 (Steck 2019 used 500 on ml-20m-sized data; measured on ml-1m)
 DEFAULT_EASE_WEIGHT = 100.0  # the hybrid's EASE weight (docs/models.md: tuned on a validation slice)
@@ -106,40 +68,19 @@ def movielens_models() -> tuple[ModelConfig, ...]:
 
 
 @dataclasses.dataclass(frozen=True)
-class Thresholds:
-    """What a model must reach to be blessed (and pushed)."""
-
-    max_rmse: float = 1.2  # ranking (TFMA, on MSE) and the multitask rating head
-    max_rmse_increase: float = 0.02  # ranking: RMSE may not grow more than this over the blessed model
-    min_lift_over_popularity: float = 0.0  # retrieval: top-100 accuracy must beat popularity by this share
-    max_accuracy_drop: float = 0.01  # retrieval: top-100 accuracy may not fall more than this
-
-
-@dataclasses.dataclass(frozen=True)
-class ReportConfig:
-    """The exploration report (exploration/): list lengths, minimum counts, the map's state."""
-
-    enabled: bool = True
-    top_n: int = 15
-    min_ratings_best: int = 100  # best-loved movies: mean rating among movies with at least this many ratings
-    min_ratings_worst: int = 100  # worst movies: the same floor
-    map_state: str = "CA"  # the state shown first on the zip-code map
-
-
-@dataclasses.dataclass(frozen=True)
 class PipelineConfig:
     """Everything a pipeline run needs; paths derive from ``work_dir``."""
 
     name: str = "movierec"
     work_dir: str = str(DEFAULT_WORK_DIR)
-    data: DataConfig = DataConfig()
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
     # The curated schema to import; None (or a missing file) falls back to the inferred one.
     schema_path: str | None = str(CURATED_SCHEMA_PATH)
     halt_on_anomalies: bool = True
     # Which models to train (one Trainer -> Evaluator -> Pusher per model); empty: the data half only.
     models: tuple[ModelConfig, ...] = dataclasses.field(default_factory=default_models)
-    thresholds: Thresholds = Thresholds()
-    report: ReportConfig = ReportConfig()
+    thresholds: Thresholds = dataclasses.field(default_factory=Thresholds)
+    report: ReportConfig = dataclasses.field(default_factory=ReportConfig)
     enable_cache: bool = True
     # Where this repository lives where components run (the container image: /pipeline); None: here.
     runtime_repo_root: str | None = None

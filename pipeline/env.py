@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from typing import TextIO
 
 # The project's top-level packages (setup.py): their warnings and errors belong on the console.
-OUR_PACKAGES = frozenset({"pipeline", "components", "transform", "trainer", "serving", "schema", "cli", "exploration"})
+OUR_PACKAGES = frozenset(
+    {"movielens", "pipeline", "components", "transform", "trainer", "serving", "schema", "cli", "exploration"}
+)
 # Lines meant for the user, whoever logs them (the trainer's per-epoch lines, for one).
 CONSOLE_PREFIX = "[movierec]"
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

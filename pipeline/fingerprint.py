@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import os
+
+from movielens.file_tree import tree_state
 
 
 def fingerprint(*paths: str | None) -> str:
@@ -13,13 +14,6 @@ def fingerprint(*paths: str | None) -> str:
         if not path:
             continue
         digest.update(path.encode())
-        if os.path.isfile(path):
-            files = [path]
-        elif os.path.isdir(path):
-            files = sorted(os.path.join(root, name) for root, _, names in os.walk(path) for name in names)
-        else:
-            continue
-        for name in files:
-            st = os.stat(name)
-            digest.update(f"{os.path.relpath(name, path)}:{st.st_size}:{st.st_mtime_ns}".encode())
+        for rel, size, mtime in tree_state(path):
+            digest.update(f"{rel}:{size}:{mtime}".encode())
     return digest.hexdigest()[:16]

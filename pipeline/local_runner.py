@@ -30,14 +30,14 @@ def ensure_sample(config: PipelineConfig, stream: TextIO | None = None) -> None:
     if config.data.data_dir:
         return
     stream = stream or sys.stderr
-    from components.movielens_example_gen.synthetic import SyntheticSpec, generate
+    from movielens.synthetic import generate
 
     marker = os.path.join(config.sample_dir, "ratings.dat")
     if os.path.exists(marker):
         return
     s = config.data.sample
     print(f"[movierec] generating the synthetic sample in {config.sample_dir}", file=stream, flush=True)
-    generate(config.sample_dir, SyntheticSpec(users=s.users, movies=s.movies, ratings=s.ratings, seed=s.seed))
+    generate(config.sample_dir, s)
 
 
 def new_log_file(config: PipelineConfig) -> str:

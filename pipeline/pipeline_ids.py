@@ -26,7 +26,5 @@ def resolver_id(kind: str) -> str:
     return f"{kind.capitalize()}LatestBlessedModel"
 
 
-# ML Metadata type name of the catalogue artifact (KFP v2 needs "<namespace>.<Name>").
-CATALOGUE_TYPE = "movierec.MovieCatalogue"
-# ... and of the exploration report.
-REPORT_TYPE = "movierec.ExplorationReport"
+# ML Metadata type names of the catalogue and the exploration report (defined with the artifacts).
+from components.artifact_types import CATALOGUE_TYPE, REPORT_TYPE  # noqa: E402, F401

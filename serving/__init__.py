@@ -1,1 +1,1 @@
-"""TF Serving client and local model server: see issue 4."""
+"""TF Serving client (gRPC and REST, two-stage recommend) and the local model server."""

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from movielens.file_tree import tree_state
 from serving.errors import InvalidArgument, NotFound
 from serving.model_config import ModelEntry
 from serving.servable import Servable, read_saved_model, version_not_found
@@ -42,15 +43,7 @@ def version_dirs(base_path: str) -> dict[int, str]:
 
 def fingerprint(path: str) -> tuple:
     """Sizes and mtimes of every file of a version: equal on two polls = the copy has finished."""
-    items = []
-    for root, _, files in os.walk(path):
-        for name in files:
-            try:
-                st = os.stat(os.path.join(root, name))
-            except FileNotFoundError:
-                continue
-            items.append((os.path.relpath(os.path.join(root, name), path), st.st_size, st.st_mtime_ns))
-    return tuple(sorted(items))
+    return tree_state(path)
 
 
 def files_present(path: str) -> bool:

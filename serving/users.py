@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from components.movielens_example_gen import wrangling as W
+from movielens import wrangling as W
 from transform import features as F
 
 HISTORY_PAD_ID, HISTORY_PAD_RATING = "", 0.0  # what pads a history row to the batch's width (contract.py)
@@ -122,8 +122,8 @@ def from_data(data_dir: str, user_id: str, history: bool = True) -> User | None:
     reverse file order (the later line first, as ExampleGen orders histories), with their stars.
     Unparsable rating lines are skipped.
     """
-    from components.movielens_example_gen import readers
-    from components.movielens_example_gen.errors import Rejects
+    from movielens import readers
+    from movielens.errors import Rejects
 
     source = readers.detect(data_dir)
     users = readers.read_users(source, Rejects("skip"))
@@ -150,7 +150,7 @@ def read_history(source, user_id: str) -> tuple[tuple[str, ...], tuple[float, ..
     ``source`` is a ``readers.SourceFiles``. A byte scan for the lines starting with the user id
     (ml-1m's 1M lines take well under a second), each parsed by ``readers.parse_rating``.
     """
-    from components.movielens_example_gen import readers
+    from movielens import readers
 
     separator = rb"::" if source.format == "ml-1m" else rb"\t"
     pattern = re.compile(rb"^ *" + re.escape(user_id.encode()) + rb" *" + separator + rb"[^\n]*", re.MULTILINE)

@@ -9,7 +9,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest
 
-from components.movielens_example_gen.synthetic import SyntheticSpec, generate
+from movielens.synthetic import SyntheticSpec, generate
 
 TINY = SyntheticSpec(users=60, movies=40, ratings=900, seed=3)
 

@@ -7,7 +7,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.movielens_example_gen.synthetic import SyntheticSpec, generate
+from movielens.synthetic import SyntheticSpec, generate
 
 
 @dataclass(frozen=True)

@@ -1,1 +1,1 @@
-"""TFRS trainers (retrieval, ranking, multi-task): see issue 3."""
+"""TFRS trainers (retrieval, ranking, multitask): data, towers, models, run_fn and the exported signatures."""

@@ -5,6 +5,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Literal
 
+# The Trainer's custom_config keys (the MovieTrainer component writes them, run_fn reads them) and
+# the per-run record run_fn writes beside the model's TensorBoard logs.
+MODEL_CONFIG_KEY = "model"
+CATALOGUE_URI_KEY = "catalogue_uri"
+HISTORY_FILE = "history.json"
+
 ModelKind = Literal["retrieval", "ranking", "multitask"]
 MODEL_KINDS: tuple[str, ...] = ("retrieval", "ranking", "multitask")
 

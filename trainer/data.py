@@ -11,7 +11,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 from absl import logging
 
-from components.movielens_example_gen.catalogue import tfrecord_path
+from movielens.catalogue import tfrecord_path
 from transform import features as F
 
 MOVIE_ID_KEY = "movie_id_raw"  # the raw movie id kept beside the transformed movie features
@@ -84,7 +84,8 @@ def in_memory_dataset(
     Each batch is cut from the arrays in numpy (a fresh seeded permutation per epoch). The arrays
     are not captured by a tf.data function: tf.data's graph rewrites serialize captured tensors at
     every new iterator, which stalled training for 15-30 s between epochs on ml-1m; and a tf.data
-    shuffle buffer of every row took seconds to fill each epoch.
+    shuffle buffer of every row took seconds to fill each epoch. Autotuning is off (see
+    :func:`without_autotune`).
     """
     rows = len(next(iter(arrays.values())))
     rng = np.random.default_rng(seed)
@@ -98,7 +99,21 @@ def in_memory_dataset(
     signature = {
         name: tf.TensorSpec((None, *values.shape[1:]), tf.as_dtype(values.dtype)) for name, values in arrays.items()
     }
-    return tf.data.Dataset.from_generator(batches, output_signature=signature).prefetch(2)
+    dataset = tf.data.Dataset.from_generator(batches, output_signature=signature).prefetch(2)
+    return dataset.with_options(without_autotune())
+
+
+def without_autotune() -> tf.data.Options:
+    """tf.data options with autotuning off.
+
+    With autotuning on, each iterator runs a model thread that sleeps between optimisations for up
+    to a minute, and deleting the iterator (at every epoch's end) waits for that sleep: 10 s in a
+    standalone 30-s epoch, 15-40 s between the epochs of the ml-1m trainers. Nothing here has a
+    parameter to tune: the prefetch buffer is fixed.
+    """
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return options
 
 
 def raw_movie_spec(tf_transform_output: tft.TFTransformOutput) -> dict[str, tf.io.FixedLenFeature]:

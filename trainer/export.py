@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from components.movielens_example_gen.catalogue import read_catalogue
+from movielens.catalogue import read_catalogue
 from serving import contract as C
 from trainer.config import ModelConfig
 from trainer.data import MOVIE_ID_KEY, catalogue_dataset

@@ -14,7 +14,7 @@ from absl import logging
 from tfx.components.trainer.fn_args_utils import FnArgs
 
 from trainer import ease
-from trainer.config import ModelConfig
+from trainer.config import CATALOGUE_URI_KEY, HISTORY_FILE, MODEL_CONFIG_KEY, ModelConfig
 from trainer.data import (
     catalogue_dataset,
     catalogue_tensors,
@@ -27,10 +27,6 @@ from trainer.export import export
 from trainer.models import MOVIE_XF, MovieModel, make_optimizer
 from trainer.towers import vocab_sizes
 from transform import features as F
-
-MODEL_CONFIG_KEY = "model"
-CATALOGUE_URI_KEY = "catalogue_uri"
-HISTORY_FILE = "history.json"
 
 
 class EpochProgress(tf.keras.callbacks.Callback):

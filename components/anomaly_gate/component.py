@@ -10,7 +10,7 @@ from tfx.dsl.components.base import base_component, base_executor, executor_spec
 from tfx.types import artifact_utils, standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
 
-from components.anomaly_gate import anomalies
+from schema import anomalies
 
 
 class AnomaliesFoundError(RuntimeError):

@@ -15,10 +15,7 @@ from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionP
 
 from components.artifacts import ExplorationReport as ExplorationReportArtifact
 from components.artifacts import MovieCatalogue
-from pipeline.config import ReportConfig
-
-STATISTICS_VIEW = "statistics.html"
-ANOMALIES_VIEW = "anomalies.html"
+from exploration.config import ANOMALIES_VIEW, STATISTICS_VIEW, ReportConfig
 
 
 class Executor(base_executor.BaseExecutor):
@@ -28,9 +25,8 @@ class Executor(base_executor.BaseExecutor):
         output_dict: dict[str, list[types.Artifact]],
         exec_properties: dict[str, Any],
     ) -> None:
-        from exploration import assets, frames
+        from exploration import assets, data_views, frames
         from exploration.build import build
-        from pipeline import views
 
         examples = artifact_utils.get_single_instance(input_dict["examples"])
         catalogue = artifact_utils.get_single_instance(input_dict["catalogue"])
@@ -41,13 +37,13 @@ class Executor(base_executor.BaseExecutor):
         links = {}
         if input_dict.get("statistics"):
             stats = artifact_utils.get_single_instance(input_dict["statistics"])
-            views.write_statistics_view(stats.uri, os.path.join(report.uri, STATISTICS_VIEW))
+            data_views.write_statistics_view(stats.uri, os.path.join(report.uri, STATISTICS_VIEW))
             links["statistics view (TFDV)"] = STATISTICS_VIEW
         if input_dict.get("anomalies"):
             found = artifact_utils.get_single_instance(input_dict["anomalies"])
             schema = input_dict.get("schema")
             schema_path = os.path.join(schema[0].uri, "schema.pbtxt") if schema else None
-            views.write_anomalies_view(found.uri, os.path.join(report.uri, ANOMALIES_VIEW), schema_path)
+            data_views.write_anomalies_view(found.uri, os.path.join(report.uri, ANOMALIES_VIEW), schema_path)
             links["anomalies view"] = ANOMALIES_VIEW
         try:
             assets.leaflet()

@@ -18,9 +18,9 @@ from tfx.types.standard_component_specs import TrainerSpec
 from tfx.utils import json_utils
 
 from components.artifacts import MovieCatalogue
+from trainer.config import CATALOGUE_URI_KEY
 
 CATALOGUE_KEY = "catalogue"
-CATALOGUE_URI_KEY = "catalogue_uri"
 
 
 class MovieTrainerSpec(TrainerSpec):

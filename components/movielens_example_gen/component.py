@@ -9,6 +9,9 @@ from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionP
 
 from components.artifacts import MovieCatalogue
 from components.movielens_example_gen import executor
+from movielens.config import DataConfig
+
+_DEFAULTS = DataConfig()
 
 
 class MovieLensExampleGenSpec(ComponentSpec):
@@ -44,11 +47,11 @@ class MovieLensExampleGen(base_beam_component.BaseBeamComponent):
         self,
         data_dir: str,
         enrichment_dir: str | None = None,
-        split: str = "random",
-        eval_fraction: float = 0.2,
-        seed: int = 42,
-        on_bad_line: str = "error",
-        history_length: int = 50,
+        split: str = _DEFAULTS.split,
+        eval_fraction: float = _DEFAULTS.eval_fraction,
+        seed: int = _DEFAULTS.seed,
+        on_bad_line: str = _DEFAULTS.on_bad_line,
+        history_length: int = _DEFAULTS.history_length,
         input_fingerprint: str | None = None,
     ) -> None:
         spec = MovieLensExampleGenSpec(

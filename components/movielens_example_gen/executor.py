@@ -18,12 +18,13 @@ from tfx.dsl.components.base import base_beam_executor
 from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils
 
-from components.movielens_example_gen import enrichment, readers, splits
-from components.movielens_example_gen.catalogue import write_catalogue
-from components.movielens_example_gen.errors import DataError, Rejects
-from components.movielens_example_gen.example_codec import to_example
-from components.movielens_example_gen.history import Rated, histories
-from components.movielens_example_gen.text_files import decode
+from movielens import enrichment, readers, splits
+from movielens.catalogue import write_catalogue
+from movielens.config import DataConfig
+from movielens.errors import DataError, Rejects
+from movielens.example_codec import to_example
+from movielens.history import Rated, histories
+from movielens.text_files import decode
 from transform import features as F
 
 EXAMPLES_KEY = "examples"
@@ -32,6 +33,7 @@ SUMMARY_JSON = "summary.json"
 REJECTED_FILE = "rejected.tsv"
 CHUNK_LINES = 100_000
 _COUNTER_NS = "movierec.example_gen"
+_DEFAULTS = DataConfig()  # when a property is not given
 
 
 def line_chunks(path: str, chunk_lines: int = CHUNK_LINES) -> tuple[list[tuple[int, int, int]], int]:
@@ -153,113 +155,25 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         self._log_startup(input_dict, output_dict, exec_properties)
         examples = artifact_utils.get_single_instance(output_dict[EXAMPLES_KEY])
         catalogue = artifact_utils.get_single_instance(output_dict[CATALOGUE_KEY])
-        policy = exec_properties.get("on_bad_line") or "error"
-        eval_fraction = float(exec_properties.get("eval_fraction", 0.2))
+        policy = exec_properties.get("on_bad_line") or _DEFAULTS.on_bad_line
         rejects = Rejects(policy)
-
-        source = readers.detect(exec_properties["data_dir"])
-        logging.info("MovieLensExampleGen: reading %s data from %s", source.format, source.directory)
-        users = readers.read_users(source, rejects)
-        movies = readers.read_movies(source, rejects)
-        explicit = exec_properties.get("enrichment_dir") or None
-        # An explicit enrichment folder is the only place looked at; else the data folders are.
-        found = enrichment.find_enrichment(
-            *((explicit,) if explicit else (exec_properties["data_dir"], source.directory))
-        )
-        enrichment_kind = ""
-        if found:
-            enrichment_kind, folder = found
-            logging.info("MovieLensExampleGen: %s enrichment from %s", enrichment_kind, folder)
-            # Enrichment is best effort: a bad entry is skipped and listed, its movie lacks the feature.
-            lenient = Rejects("skip")
-            extra = enrichment.read_enrichment(enrichment_kind, folder, set(movies), lenient)
-            rejects.rows.extend(lenient.rows)
-            for mid, values in extra.items():
-                movies[mid].update(values)
-        elif explicit:
-            raise DataError(
-                explicit,
-                None,
-                f"no enrichment found (expected {', '.join(enrichment.TMDB_FILES)} or {enrichment.EXTRAINFO_FILE})",
-            )
-
+        source, users, movies, enrichment_kind = _read_users_and_movies(exec_properties, rejects)
         chunks, num_lines = line_chunks(source.ratings)
         if num_lines == 0:
             raise DataError(source.ratings, None, "the ratings file is empty")
 
         examples.split_names = artifact_utils.encode_split_names(list(splits.SPLIT_NAMES))
-        pipeline = self._make_beam_pipeline()
-        parsed = (
-            pipeline
-            | "Chunks" >> beam.Create(chunks)
-            | "ParseAndJoin"
-            >> beam.ParDo(_ParseChunk(source.format, source.ratings, users, movies)).with_outputs(
-                _ParseChunk.REJECTED, main="rows"
-            )
-        )
-        groups = parsed.rows
-        history_length = int(exec_properties.get("history_length") or F.DEFAULT_HISTORY_LENGTH)
-        # groups: (user, [(line, timestamp, movie, rating)]) per chunk; the split is appended to each tuple
-        if exec_properties.get("split", "random") == "temporal":
-            cutoff = (
-                groups
-                | "TemporalKeys" >> beam.Map(lambda g: [splits.temporal_key(r[1], r[0]) for r in g[1]])
-                | "AllKeys" >> beam.combiners.ToList()
-                | "Cutoff"
-                >> beam.Map(lambda keys: splits.temporal_cutoff([k for ks in keys for k in ks], eval_fraction))
-            )
-            tagged = groups | "AssignSplit" >> beam.Map(
-                lambda g, c: (g[0], [(*r, splits.temporal_key(r[1], r[0]) >= c) for r in g[1]]),
-                beam.pvalue.AsSingleton(cutoff),
-            )
-        else:
-            mask = splits.random_eval_mask(num_lines, eval_fraction, int(exec_properties.get("seed", 42)))
-            tagged = groups | "AssignSplit" >> beam.Map(lambda g: (g[0], [(*r, bool(mask[r[0]])) for r in g[1]]))
-        made = (
-            tagged
-            | "ByUser" >> beam.GroupByKey()
-            | "Examples"
-            >> beam.ParDo(_UserExamples(users, movies, history_length)).with_outputs(splits.EVAL, main=splits.TRAIN)
-        )
-        # TFX's WriteSplit would reshuffle a million serialized examples through a GroupByKey first;
-        # the trainers reshuffle every epoch anyway. Same files: gzipped TFRecords, TFX's file name.
-        for name in (splits.TRAIN, splits.EVAL):
-            _ = made[name] | f"WriteSplit[{name}]" >> beam.io.WriteToTFRecord(
-                os.path.join(artifact_utils.get_split_uri([examples], name), write_split.DEFAULT_FILE_NAME),
-                file_name_suffix=".gz",
-            )
+        history_length = int(exec_properties.get("history_length") or _DEFAULTS.history_length)
         rejected_prefix = os.path.join(examples.uri, "rejected-ratings")
-        _ = parsed.rejected | "WriteRejected" >> beam.io.WriteToText(rejected_prefix, shard_name_template="")
-
+        pipeline = self._make_beam_pipeline()
+        _examples_graph(pipeline, examples, source, users, movies, chunks, num_lines, exec_properties, rejected_prefix)
         result = pipeline.run()
         result.wait_until_finish()
         counters = {
             c.key.metric.name: c.committed
             for c in result.metrics().query(beam.metrics.MetricsFilter().with_namespace(_COUNTER_NS))["counters"]
         }
-
-        rejected_lines = [f"{e.path}\t{e.line or ''}\t{e.message}" for e in rejects.rows]
-        if tf.io.gfile.exists(rejected_prefix):
-            with tf.io.gfile.GFile(rejected_prefix) as f:
-                bad_ratings = [line.rstrip("\n") for line in f if line.strip()]
-            tf.io.gfile.remove(rejected_prefix)
-        else:
-            bad_ratings = []
-        if bad_ratings and policy == "error":
-            bad_ratings.sort(key=lambda s: int(s.split("\t")[1]))
-            first = bad_ratings[0].split("\t", 2)
-            more = f" (and {len(bad_ratings) - 1} more bad lines)" if len(bad_ratings) > 1 else ""
-            raise DataError(first[0], int(first[1]), first[2] + more)
-        with tf.io.gfile.GFile(os.path.join(examples.uri, REJECTED_FILE), "w") as f:
-            f.write("file\tline\tproblem\n")
-            for entry in rejected_lines + sorted(bad_ratings, key=lambda s: int(s.split("\t")[1])):
-                f.write(entry + "\n")
-        if rejected_lines or bad_ratings:
-            logging.warning(
-                "MovieLensExampleGen: skipped %d bad line(s), listed in %s",
-                len(rejected_lines) + len(bad_ratings),
-                os.path.join(examples.uri, REJECTED_FILE),
-            )
+        rejected = _write_rejected(examples.uri, rejects, rejected_prefix, policy)
 
         examples_utils.set_payload_format(examples, example_gen_pb2.FORMAT_TF_EXAMPLE)
         examples_utils.set_file_format(examples, "tfrecords_gzip")
@@ -267,22 +181,124 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             "format": source.format,
             "source": source.directory,
             "enrichment": enrichment_kind,
-            "split": exec_properties.get("split", "random"),
+            "split": exec_properties.get("split", _DEFAULTS.split),
             "users": len(users),
             "movies": len(movies),
             "train_examples": int(counters.get("train_examples", 0)),
             "eval_examples": int(counters.get("eval_examples", 0)),
-            "rejected_lines": len(rejected_lines) + len(bad_ratings),
+            "rejected_lines": rejected,
             "history_length": history_length,
         }
-        for key, value in summary.items():
-            if isinstance(value, int):
-                examples.set_int_custom_property(key, value)
-            else:
-                examples.set_string_custom_property(key, value)
-        with tf.io.gfile.GFile(os.path.join(examples.uri, SUMMARY_JSON), "w") as f:
-            json.dump(summary, f, indent=2)
+        _write_summary(examples, summary)
         write_catalogue(catalogue.uri, movies)
         catalogue.set_int_custom_property("movies", len(movies))
         catalogue.set_string_custom_property("enrichment", enrichment_kind)
         logging.info("MovieLensExampleGen: %s", json.dumps(summary))
+
+
+def _read_users_and_movies(exec_properties: dict[str, Any], rejects: Rejects) -> tuple:
+    """The data set's format and files, its users and its (enriched) movies, read on the driver."""
+    source = readers.detect(exec_properties["data_dir"])
+    logging.info("MovieLensExampleGen: reading %s data from %s", source.format, source.directory)
+    users = readers.read_users(source, rejects)
+    movies = readers.read_movies(source, rejects)
+    explicit = exec_properties.get("enrichment_dir") or None
+    kind = enrichment.enrich_movies(movies, (exec_properties["data_dir"], source.directory), explicit, rejects)
+    if kind:
+        logging.info("MovieLensExampleGen: %s enrichment merged", kind)
+    return source, users, movies, kind
+
+
+def _examples_graph(
+    pipeline: beam.Pipeline,
+    examples: types.Artifact,
+    source: readers.SourceFiles,
+    users: dict,
+    movies: dict,
+    chunks: list[tuple[int, int, int]],
+    num_lines: int,
+    exec_properties: dict[str, Any],
+    rejected_prefix: str,
+) -> None:
+    """ratings -> per-user examples with their split -> gzipped TFRecords per split (+ rejected lines)."""
+    parsed = (
+        pipeline
+        | "Chunks" >> beam.Create(chunks)
+        | "ParseAndJoin"
+        >> beam.ParDo(_ParseChunk(source.format, source.ratings, users, movies)).with_outputs(
+            _ParseChunk.REJECTED, main="rows"
+        )
+    )
+    eval_fraction = float(exec_properties.get("eval_fraction", _DEFAULTS.eval_fraction))
+    history_length = int(exec_properties.get("history_length") or _DEFAULTS.history_length)
+    tagged = _assign_split(
+        parsed.rows, exec_properties.get("split", _DEFAULTS.split), eval_fraction, num_lines, exec_properties
+    )
+    made = (
+        tagged
+        | "ByUser" >> beam.GroupByKey()
+        | "Examples"
+        >> beam.ParDo(_UserExamples(users, movies, history_length)).with_outputs(splits.EVAL, main=splits.TRAIN)
+    )
+    # TFX's WriteSplit would reshuffle a million serialized examples through a GroupByKey first;
+    # the trainers reshuffle every epoch anyway. Same files: gzipped TFRecords, TFX's file name.
+    for name in (splits.TRAIN, splits.EVAL):
+        _ = made[name] | f"WriteSplit[{name}]" >> beam.io.WriteToTFRecord(
+            os.path.join(artifact_utils.get_split_uri([examples], name), write_split.DEFAULT_FILE_NAME),
+            file_name_suffix=".gz",
+        )
+    _ = parsed.rejected | "WriteRejected" >> beam.io.WriteToText(rejected_prefix, shard_name_template="")
+
+
+def _assign_split(groups, split: str, eval_fraction: float, num_lines: int, exec_properties: dict[str, Any]):
+    """(user, [(line, timestamp, movie, rating)]) per chunk -> the same with is_eval appended to each tuple."""
+    if split == "temporal":
+        cutoff = (
+            groups
+            | "TemporalKeys" >> beam.Map(lambda g: [splits.temporal_key(r[1], r[0]) for r in g[1]])
+            | "AllKeys" >> beam.combiners.ToList()
+            | "Cutoff" >> beam.Map(lambda keys: splits.temporal_cutoff([k for ks in keys for k in ks], eval_fraction))
+        )
+        return groups | "AssignSplit" >> beam.Map(
+            lambda g, c: (g[0], [(*r, splits.temporal_key(r[1], r[0]) >= c) for r in g[1]]),
+            beam.pvalue.AsSingleton(cutoff),
+        )
+    mask = splits.random_eval_mask(num_lines, eval_fraction, int(exec_properties.get("seed", _DEFAULTS.seed)))
+    return groups | "AssignSplit" >> beam.Map(lambda g: (g[0], [(*r, bool(mask[r[0]])) for r in g[1]]))
+
+
+def _write_rejected(examples_uri: str, rejects: Rejects, rejected_prefix: str, policy: str) -> int:
+    """rejected.tsv (users, movies, enrichment, ratings), or the first bad rating as a DataError
+    under the "error" policy; returns the number of lines listed."""
+    rejected_lines = [f"{e.path}\t{e.line or ''}\t{e.message}" for e in rejects.rows]
+    bad_ratings: list[str] = []
+    if tf.io.gfile.exists(rejected_prefix):
+        with tf.io.gfile.GFile(rejected_prefix) as f:
+            bad_ratings = [line.rstrip("\n") for line in f if line.strip()]
+        tf.io.gfile.remove(rejected_prefix)
+    bad_ratings.sort(key=lambda s: int(s.split("\t")[1]))
+    if bad_ratings and policy == "error":
+        first = bad_ratings[0].split("\t", 2)
+        more = f" (and {len(bad_ratings) - 1} more bad lines)" if len(bad_ratings) > 1 else ""
+        raise DataError(first[0], int(first[1]), first[2] + more)
+    path = os.path.join(examples_uri, REJECTED_FILE)
+    with tf.io.gfile.GFile(path, "w") as f:
+        f.write("file\tline\tproblem\n")
+        for entry in rejected_lines + bad_ratings:
+            f.write(entry + "\n")
+    if rejected_lines or bad_ratings:
+        logging.warning(
+            "MovieLensExampleGen: skipped %d bad line(s), listed in %s", len(rejected_lines) + len(bad_ratings), path
+        )
+    return len(rejected_lines) + len(bad_ratings)
+
+
+def _write_summary(examples: types.Artifact, summary: dict[str, Any]) -> None:
+    """The run's figures as the Examples artifact's custom properties and as summary.json."""
+    for key, value in summary.items():
+        if isinstance(value, int):
+            examples.set_int_custom_property(key, value)
+        else:
+            examples.set_string_custom_property(key, value)
+    with tf.io.gfile.GFile(os.path.join(examples.uri, SUMMARY_JSON), "w") as f:
+        json.dump(summary, f, indent=2)

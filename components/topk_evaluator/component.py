@@ -10,6 +10,7 @@ from tfx.dsl.components.base import base_component, executor_spec
 from tfx.types import standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
 
+from components.thresholds import Thresholds
 from components.topk_evaluator import executor
 from components.topk_evaluator.metrics import KS
 
@@ -49,8 +50,8 @@ class TopKEvaluator(base_component.BaseComponent):
         model: types.BaseChannel,
         baseline_model: types.BaseChannel | None = None,
         ks: Sequence[int] = KS,
-        min_lift_over_popularity: float = 0.0,
-        max_drop_from_baseline: float = 0.01,
+        min_lift_over_popularity: float = Thresholds().min_lift_over_popularity,
+        max_drop_from_baseline: float = Thresholds().max_accuracy_drop,
         max_rmse: float | None = None,
     ) -> None:
         super().__init__(

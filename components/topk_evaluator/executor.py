@@ -32,7 +32,6 @@ from components.topk_evaluator.split_arrays import (
 from serving import contract as C
 from transform import features as F
 
-METRICS_FILE = "metrics.json"
 SCORE_BATCH = 4096  # eval examples per call of the tf_example signature
 USER_BATCH = 256  # users per call of serving_default
 
@@ -111,7 +110,7 @@ class Executor(base_executor.BaseExecutor):
         model_dir = path_utils.serving_model_path(model.uri)
         baseline_dir = path_utils.serving_model_path(baseline.uri) if baseline else None
 
-        output = os.path.join(artifact_utils.get_single_uri(output_dict["evaluation"]), METRICS_FILE)
+        output = os.path.join(artifact_utils.get_single_uri(output_dict["evaluation"]), M.METRICS_FILE)
         catalogue_size = int(tf.saved_model.load(model_dir).embeddings.shape[0])
         started = time.perf_counter()
         split = read_split(examples.uri)
@@ -143,7 +142,7 @@ class Executor(base_executor.BaseExecutor):
     ) -> None:
         accuracy, popularity = result[f"top_k_accuracy@{k}"], result[f"popularity_accuracy@{k}"]
         reasons = []
-        min_lift = float(props.get("min_lift_over_popularity", 0.0))
+        min_lift = float(props["min_lift_over_popularity"])
         if accuracy <= popularity * (1.0 + min_lift):
             reasons.append(
                 f"top-{k} accuracy {accuracy:.4f} does not beat popularity {popularity:.4f} by {min_lift:.0%}"
@@ -155,7 +154,7 @@ class Executor(base_executor.BaseExecutor):
                 f"{result.get(f'popularity_{key}', 0.0):.4f}"
             )
         if baseline is not None:
-            drop = float(props.get("max_drop_from_baseline", 0.0))
+            drop = float(props["max_drop_from_baseline"])
             base = result[f"baseline_accuracy@{k}"]
             if accuracy < base - drop:
                 reasons.append(f"top-{k} accuracy {accuracy:.4f} is below the blessed model's {base:.4f} - {drop}")

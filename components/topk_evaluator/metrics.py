@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+METRICS_FILE = "metrics.json"  # the evaluation artifact's figures
+
 KS: tuple[int, ...] = (1, 5, 10, 50, 100)
 _NEVER = np.iinfo(np.int32).max
 
@@ -14,7 +16,6 @@ def hit_ranks(true_ids: np.ndarray, top_ids: np.ndarray) -> np.ndarray:
     """Rank (0 = best) of each true id in its row of ``top_ids`` [B, K]; a large number if absent."""
     hits = top_ids == true_ids[:, None]
     return np.where(hits.any(axis=1), hits.argmax(axis=1), _NEVER)
-
 
 
 def report_metrics(

@@ -12,10 +12,10 @@ from tfx.types import standard_artifacts
 
 from components.artifacts import MovieCatalogue
 from components.movielens_example_gen import executor
-from components.movielens_example_gen.catalogue import CATALOGUE_CSV, CATALOGUE_TFRECORD
-from components.movielens_example_gen.errors import DataError
-from components.movielens_example_gen.example_codec import from_example
-from tests.components import fixtures
+from movielens.catalogue import CATALOGUE_CSV, CATALOGUE_TFRECORD
+from movielens.errors import DataError
+from movielens.example_codec import from_example
+from tests.movielens import fixtures
 from transform import features as F
 
 

@@ -11,7 +11,7 @@ from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2, statistics_pb2
 
 from cli.main import main
-from components.movielens_example_gen.synthetic import SyntheticSpec, generate
+from movielens.synthetic import SyntheticSpec, generate
 from pipeline import outputs
 from pipeline.config import PipelineConfig
 from pipeline.pipeline_ids import EXAMPLE_GEN, EXPLORATION_REPORT, REPORT_TYPE, SCHEMA_GEN, STATISTICS_GEN

@@ -11,8 +11,8 @@ import pytest
 import tensorflow as tf
 
 from cli.main import main
-from components.movielens_example_gen.synthetic import SyntheticSpec, generate
-from pipeline import local_runner, outputs, report
+from movielens.synthetic import SyntheticSpec, generate
+from pipeline import local_runner, outputs, run_summary
 from pipeline.config import DataConfig, PipelineConfig
 from pipeline.pipeline_ids import evaluator_id, pusher_id, trainer_id
 from serving import contract as C
@@ -110,4 +110,4 @@ def test_a_deliberately_bad_model_is_not_blessed_or_pushed(run):
     message = outputs.latest_artifact(md, "ModelBlessing", evaluator_id("retrieval")).properties["blessing_message"]
     assert "does not beat popularity" in message or "below the blessed model" in message
     # evaluated beside a blessed baseline: the table shows the candidate's own RMSE, not its diff
-    assert report.model_metrics(md, "ranking")["rmse"] > 1.0
+    assert run_summary.model_metrics(md, "ranking")["rmse"] > 1.0

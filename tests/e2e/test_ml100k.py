@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 
 from cli.main import main
-from components.movielens_example_gen.synthetic import SyntheticSpec, generate
+from movielens.synthetic import SyntheticSpec, generate
 from serving import contract as C
 from transform import features as F
 

@@ -7,8 +7,8 @@ import pandas as pd
 from exploration import analysis as A
 from exploration import sections as S
 from exploration import zip_map
+from exploration.config import ReportConfig
 from exploration.frames import Frames
-from pipeline.config import ReportConfig
 from transform import features as F
 
 

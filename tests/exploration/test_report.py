@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from exploration.build import build
-from pipeline.config import ReportConfig
+from exploration.config import ReportConfig
 
 SECTIONS = ["summary", "activity", "users", "distribution", "most_rated", "best_loved", "release", "worst",
             "location", "genres", "people"]  # fmt: skip

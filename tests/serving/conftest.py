@@ -46,7 +46,7 @@ def _train_all(root: Path, transformed) -> None:
 def trained_models(request, tmp_path_factory) -> TrainedModels:
     """Trained once per session; with MOVIEREC_TEST_MODELS=<dir> they are kept there and reused
     across sessions (a developer's shortcut: delete the folder after changing the exporter)."""
-    from components.movielens_example_gen.catalogue import read_catalogue
+    from movielens.catalogue import read_catalogue
 
     kept = os.environ.get("MOVIEREC_TEST_MODELS")
     root = Path(kept) if kept else tmp_path_factory.mktemp("models")

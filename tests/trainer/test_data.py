@@ -28,3 +28,9 @@ def test_unshuffled_keeps_the_order():
     arrays = {"row": np.arange(10)}
     (only,) = _epochs(in_memory_dataset(arrays, batch_size=4, shuffle=False), 1)
     np.testing.assert_array_equal(only, np.arange(10))
+
+
+def test_epochs_end_without_waiting_for_tf_data_autotuning():
+    # with autotuning on, deleting an epoch's iterator waits for the autotune thread's sleep
+    dataset = in_memory_dataset({"row": np.arange(10)}, batch_size=4)
+    assert dataset.options().autotune.enabled is False

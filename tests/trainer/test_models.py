@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from components.movielens_example_gen.catalogue import read_catalogue
+from movielens.catalogue import read_catalogue
 from serving import contract as C
 from tests.model_data import fn_args
 from trainer import ease

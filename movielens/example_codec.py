@@ -7,7 +7,7 @@ from typing import Any
 
 import tensorflow as tf
 
-from transform import features as F
+from movielens import features as F
 
 
 def to_example(features: Mapping[str, Any]) -> tf.train.Example:

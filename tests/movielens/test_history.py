@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from components.movielens_example_gen.history import Rated, histories
+from movielens.history import Rated, histories
 
 
 def _user(n: int, seed: int, eval_share: float = 0.3) -> list[Rated]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from transform import features as F
+from movielens import features as F
 
 _YEAR_RE = re.compile(r"\((\d{4})\)\s*$")
 _NON_WORD_RE = re.compile(r"[^A-Za-z0-9 ,.:;'!?&()\-/]")

@@ -1,6 +1,6 @@
 import pytest
 
-from components.movielens_example_gen import wrangling as W
+from movielens import wrangling as W
 from transform import features as F
 
 

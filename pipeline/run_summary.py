@@ -6,6 +6,7 @@ import json
 import math
 import os
 
+from components.topk_evaluator.metrics import METRICS_FILE
 from pipeline import outputs
 from pipeline.config import PipelineConfig
 from pipeline.pipeline_ids import (
@@ -80,7 +81,7 @@ def model_metrics(metadata_path: str, kind: str) -> dict[str, float]:
     evaluation = outputs.latest_artifact(metadata_path, "ModelEvaluation", evaluator_id(kind))
     if evaluation is None:
         return {}
-    metrics_file = os.path.join(evaluation.uri, "metrics.json")
+    metrics_file = os.path.join(evaluation.uri, METRICS_FILE)
     if os.path.exists(metrics_file):
         with open(metrics_file) as f:
             return json.load(f)

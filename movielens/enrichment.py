@@ -22,10 +22,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from components.movielens_example_gen import wrangling as W
-from components.movielens_example_gen.errors import DataError, Rejects
-from components.movielens_example_gen.text_files import decode, read_lines
-from transform import features as F
+from movielens import features as F
+from movielens import wrangling as W
+from movielens.errors import DataError, Rejects
+from movielens.text_files import decode, read_lines
 
 TMDB_FILES = ("links.csv", "movies_metadata.csv", "credits.csv")
 EXTRAINFO_FILE = "movies_extrainfos.dat"
@@ -56,6 +56,30 @@ def read_enrichment(kind: str, directory: str, movie_ids: set[str], rejects: Rej
     raise ValueError(f"unknown enrichment kind {kind!r}")
 
 
+def enrich_movies(
+    movies: dict[str, dict[str, Any]], data_dirs: tuple[str | None, ...], explicit: str | None, rejects: Rejects
+) -> str:
+    """Merge the enrichment of a MovieLens copy into ``movies`` (in place); returns its kind ("": none).
+
+    An explicit folder is the only place looked at and must hold enrichment files; else the data
+    folders are searched. Enrichment is best effort: a bad entry is skipped and added to
+    ``rejects``, and its movie lacks the feature.
+    """
+    found = find_enrichment(*((explicit,) if explicit else data_dirs))
+    if not found:
+        if explicit:
+            raise DataError(
+                explicit, None, f"no enrichment found (expected {', '.join(TMDB_FILES)} or {EXTRAINFO_FILE})"
+            )
+        return ""
+    kind, folder = found
+    lenient = Rejects("skip")
+    for mid, values in read_enrichment(kind, folder, set(movies), lenient).items():
+        movies[mid].update(values)
+    rejects.rows.extend(lenient.rows)
+    return kind
+
+
 def _csv_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     if not path.is_file():
         raise DataError(str(path), None, "file not found")
@@ -83,9 +107,30 @@ def _iso_date(text: str) -> str | None:
 
 def read_tmdb(directory: str, movie_ids: set[str], rejects: Rejects) -> dict[str, dict[str, Any]]:
     """Join links.csv -> movies_metadata.csv and credits.csv on the TMDB id."""
-    folder = Path(directory)
-    links_path, meta_path, credits_path = (folder / name for name in TMDB_FILES)
+    links_path, meta_path, credits_path = (Path(directory) / name for name in TMDB_FILES)
+    result, tmdb_of = _tmdb_links(links_path, movie_ids, rejects)
+    wanted = set(tmdb_of.values())
+    metadata = {
+        tmdb: row for tmdb, (_, row) in _first_rows_by_id(meta_path, ("id", "imdb_id", "release_date"), wanted).items()
+    }
+    credits = _first_rows_by_id(credits_path, ("cast", "crew", "id"), wanted)
+    for mid, tmdb in tmdb_of.items():
+        entry = result[mid]
+        if tmdb in metadata:
+            _merge_metadata(entry, metadata[tmdb])
+        if tmdb in credits:
+            line, row = credits[tmdb]
+            try:
+                entry.update(_credits(row))
+            except (ValueError, SyntaxError) as exc:
+                rejects.reject(str(credits_path), line, f"cast/crew is not a list literal ({exc})")
+    return {mid: entry for mid, entry in result.items() if entry}
 
+
+def _tmdb_links(
+    links_path: Path, movie_ids: set[str], rejects: Rejects
+) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """links.csv: {movie id: {imdb_id}} for our movies, and {movie id: TMDB id}."""
     header, rows = _csv_rows(links_path)
     _require(links_path, header, ("movieId", "imdbId", "tmdbId"))
     tmdb_of: dict[str, str] = {}
@@ -102,56 +147,47 @@ def read_tmdb(directory: str, movie_ids: set[str], rejects: Rejects) -> dict[str
                 rejects.reject(str(links_path), line, str(exc))
         tmdb = (row["tmdbId"] or "").strip()
         if tmdb:
-            tmdb = tmdb.split(".")[0]  # some copies write 862.0
-            tmdb_of[mid] = tmdb
+            tmdb_of[mid] = tmdb.split(".")[0]  # some copies write 862.0
         result[mid] = entry
-    wanted = set(tmdb_of.values())
+    return result, tmdb_of
 
-    header, rows = _csv_rows(meta_path)
-    _require(meta_path, header, ("id", "imdb_id", "release_date"))
-    metadata: dict[str, dict[str, str]] = {}
-    for _, row in rows:
-        tmdb = (row["id"] or "").strip()
-        if tmdb in wanted and tmdb not in metadata:
-            metadata[tmdb] = row
 
-    header, rows = _csv_rows(credits_path)
-    _require(credits_path, header, ("cast", "crew", "id"))
-    credits: dict[str, tuple[int, dict[str, str]]] = {}
+def _first_rows_by_id(path: Path, columns: tuple[str, ...], wanted: set[str]) -> dict[str, tuple[int, dict[str, str]]]:
+    """{TMDB id: (line, row)} of the first row of each wanted id in a TMDB CSV file."""
+    header, rows = _csv_rows(path)
+    _require(path, header, columns)
+    found: dict[str, tuple[int, dict[str, str]]] = {}
     for line, row in rows:
         tmdb = (row["id"] or "").strip()
-        if tmdb in wanted and tmdb not in credits:
-            credits[tmdb] = (line, row)
+        if tmdb in wanted and tmdb not in found:
+            found[tmdb] = (line, row)
+    return found
 
-    for mid, tmdb in tmdb_of.items():
-        entry = result[mid]
-        meta = metadata.get(tmdb)
-        if meta is not None:
-            release = _iso_date(meta.get("release_date", ""))
-            if release:
-                entry[F.RELEASE_DATE] = release
-            if F.IMDB_ID not in entry and (meta.get("imdb_id") or "").strip():
-                try:
-                    entry[F.IMDB_ID] = W.imdb_id(meta["imdb_id"])
-                except ValueError:
-                    pass
-        if tmdb in credits:
-            line, row = credits[tmdb]
-            try:
-                cast = ast.literal_eval(row["cast"] or "[]")
-                crew = ast.literal_eval(row["crew"] or "[]")
-            except (ValueError, SyntaxError) as exc:
-                rejects.reject(str(credits_path), line, f"cast/crew is not a list literal ({exc})")
-                continue
-            entry[F.CAST_SIZE] = len(cast)
-            entry[F.CREW_SIZE] = len(crew)
-            directors = [p.get("name", "") for p in crew if p.get("job") == "Director"]
-            if directors and directors[0]:
-                entry[F.DIRECTOR] = W.ascii_clean(directors[0])
-            billed = sorted(cast, key=lambda p: p.get("order", 1 << 30))
-            if billed and billed[0].get("name"):
-                entry[F.STAR] = W.ascii_clean(billed[0]["name"])
-    return {mid: entry for mid, entry in result.items() if entry}
+
+def _merge_metadata(entry: dict[str, Any], meta: dict[str, str]) -> None:
+    """The release date, and the IMDb id when links.csv had none."""
+    release = _iso_date(meta.get("release_date", ""))
+    if release:
+        entry[F.RELEASE_DATE] = release
+    if F.IMDB_ID not in entry and (meta.get("imdb_id") or "").strip():
+        try:
+            entry[F.IMDB_ID] = W.imdb_id(meta["imdb_id"])
+        except ValueError:
+            pass
+
+
+def _credits(row: dict[str, str]) -> dict[str, Any]:
+    """Cast and crew sizes, the director and the lead actor ("star") of a credits.csv row."""
+    cast = ast.literal_eval(row["cast"] or "[]")
+    crew = ast.literal_eval(row["crew"] or "[]")
+    entry: dict[str, Any] = {F.CAST_SIZE: len(cast), F.CREW_SIZE: len(crew)}
+    directors = [p.get("name", "") for p in crew if p.get("job") == "Director"]
+    if directors and directors[0]:
+        entry[F.DIRECTOR] = W.ascii_clean(directors[0])
+    billed = sorted(cast, key=lambda p: p.get("order", 1 << 30))
+    if billed and billed[0].get("name"):
+        entry[F.STAR] = W.ascii_clean(billed[0]["name"])
+    return entry
 
 
 def _first_name(value: str) -> str | None:

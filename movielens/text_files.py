@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from components.movielens_example_gen.errors import DataError
+from movielens.errors import DataError
 
 
 def decode(path: str | Path, data: bytes) -> str:

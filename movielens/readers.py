@@ -12,10 +12,10 @@ import zipfile
 from pathlib import Path
 from typing import Any, Literal
 
-from components.movielens_example_gen import wrangling as W
-from components.movielens_example_gen.errors import DataError, Rejects
-from components.movielens_example_gen.text_files import read_lines
-from transform import features as F
+from movielens import features as F
+from movielens import wrangling as W
+from movielens.errors import DataError, Rejects
+from movielens.text_files import read_lines
 
 Format = Literal["ml-1m", "ml-100k"]
 Features = dict[str, Any]

@@ -2,8 +2,8 @@ import csv
 
 import pytest
 
-from components.movielens_example_gen import enrichment
-from components.movielens_example_gen.errors import DataError, Rejects
+from movielens import enrichment
+from movielens.errors import DataError, Rejects
 from transform import features as F
 
 

@@ -3,9 +3,9 @@ import hashlib
 import numpy as np
 import pytest
 
-from components.movielens_example_gen import readers
-from components.movielens_example_gen.errors import Rejects
-from components.movielens_example_gen.synthetic import SyntheticSpec, generate
+from movielens import readers
+from movielens.errors import Rejects
+from movielens.synthetic import SyntheticSpec, generate
 from transform import features as F
 
 SPEC = SyntheticSpec(users=300, movies=200, ratings=12_000, seed=11)

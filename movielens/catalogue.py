@@ -8,8 +8,8 @@ from typing import Any
 
 import tensorflow as tf
 
-from components.movielens_example_gen.example_codec import from_example, to_example
-from transform import features as F
+from movielens import features as F
+from movielens.example_codec import from_example, to_example
 
 CATALOGUE_TFRECORD = "catalogue.tfrecord.gz"
 CATALOGUE_CSV = "movies.csv"

@@ -2,9 +2,9 @@ import zipfile
 
 import pytest
 
-from components.movielens_example_gen import readers
-from components.movielens_example_gen.errors import DataError, Rejects
-from tests.components import fixtures
+from movielens import readers
+from movielens.errors import DataError, Rejects
+from tests.movielens import fixtures
 from transform import features as F
 
 

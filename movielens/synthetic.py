@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from transform import features as F
+from movielens import features as F
 
 # Real US zip codes (so maps can place them), some in ZIP+4 form; plus a few that cannot be placed.
 _ZIPS = (
@@ -189,12 +189,48 @@ def generate(output: str | os.PathLike[str], spec: SyntheticSpec = SyntheticSpec
             f"ratings must be between 5 per user and half the catalogue per user "
             f"({5 * spec.users}..{spec.users * (spec.movies // 2)}), not {spec.ratings}"
         )
-    rng = np.random.RandomState(spec.seed)
+    rng = np.random.RandomState(spec.seed)  # one stream, drawn from in this order: the data follow the seed
     out = Path(output)
     (out / "tmdb").mkdir(parents=True, exist_ok=True)
-    n_u, n_m, n_g = spec.users, spec.movies, len(F.MOVIELENS_GENRE_SPELLINGS)
+    users = _users(rng, spec)
+    movies = _movies(rng, spec)
+    rating_rows = _ratings(rng, spec, users, movies)
+    titles = _titles(rng, movies.years)
+    _write_movielens(out, rng, users, movies, titles, rating_rows)
+    _write_tmdb(out / "tmdb", rng, titles, movies.years, spec)
+    (out / "README").write_text(
+        "SYNTHETIC data in the MovieLens 1M file format, made by `movierec generate` "
+        f"(seed {spec.seed}). Not MovieLens: no real users, movies or ratings.\n",
+        encoding="utf-8",
+    )
+    return {"users": spec.users, "movies": spec.movies, "ratings": len(rating_rows)}
 
-    # Users: demographics, a genre taste shaped by gender and age, a latent vector.
+
+@dataclasses.dataclass
+class _Users:
+    genders: np.ndarray
+    ages: np.ndarray
+    occupations: np.ndarray
+    zips: list[str]
+    taste: np.ndarray  # (users, genres)
+    vectors: np.ndarray  # (users, latent_dim)
+    bias: np.ndarray
+    activity: np.ndarray
+
+
+@dataclasses.dataclass
+class _Movies:
+    genres: list[list[int]]
+    genre_matrix: np.ndarray  # (movies, genres), rows sum to 1
+    popularity: np.ndarray
+    vectors: np.ndarray
+    bias: np.ndarray
+    years: np.ndarray
+
+
+def _users(rng: np.random.RandomState, spec: SyntheticSpec) -> _Users:
+    """Demographics, a genre taste shaped by gender and age, a latent vector, a bias, an activity."""
+    n_u, n_g = spec.users, len(F.MOVIELENS_GENRE_SPELLINGS)
     genders = np.where(rng.rand(n_u) < 0.72, "M", "F")
     ages = rng.choice(sorted(F.AGE_BUCKETS), size=n_u, p=[0.04, 0.18, 0.35, 0.2, 0.09, 0.08, 0.06])
     occupations = rng.randint(0, 21, size=n_u)
@@ -207,34 +243,44 @@ def generate(output: str | os.PathLike[str], spec: SyntheticSpec = SyntheticSpec
     age_shift = rng.normal(0, 0.08, size=(len(F.AGE_BUCKETS), n_g))
     age_index = {a: i for i, a in enumerate(sorted(F.AGE_BUCKETS))}
     taste += gender_shift[(genders == "M").astype(int)] + age_shift[[age_index[a] for a in ages]]
-    user_vec = rng.normal(0, 1, size=(n_u, spec.latent_dim))
-    user_bias = rng.normal(0, 0.35, size=n_u)
+    vectors = rng.normal(0, 1, size=(n_u, spec.latent_dim))
+    bias = rng.normal(0, 0.35, size=n_u)
     activity = rng.lognormal(0, 0.8, size=n_u)
+    return _Users(genders, ages, occupations, zips, taste, vectors, bias, activity)
 
-    # Movies: genres, popularity, a latent vector, a year.
-    movie_genres = []
+
+def _movies(rng: np.random.RandomState, spec: SyntheticSpec) -> _Movies:
+    """Genres, popularity, a latent vector, a bias and a year per movie."""
+    n_m, n_g = spec.movies, len(F.MOVIELENS_GENRE_SPELLINGS)
+    genres = []
     genre_matrix = np.zeros((n_m, n_g))
     for m in range(n_m):
         k = rng.choice([1, 2, 3], p=[0.45, 0.4, 0.15])
         gs = sorted(rng.choice(n_g, size=k, replace=False))
-        movie_genres.append(gs)
+        genres.append(gs)
         genre_matrix[m, gs] = 1.0 / k
     popularity = rng.normal(0, 1.0, size=n_m)
-    movie_vec = rng.normal(0, 1, size=(n_m, spec.latent_dim))
-    movie_bias = rng.normal(0, 0.3, size=n_m) + 0.15 * popularity
+    vectors = rng.normal(0, 1, size=(n_m, spec.latent_dim))
+    bias = rng.normal(0, 0.3, size=n_m) + 0.15 * popularity
     years = rng.randint(1930, 2001, size=n_m)
+    return _Movies(genres, genre_matrix, popularity, vectors, bias, years)
 
-    affinity = 8.0 * (taste @ genre_matrix.T) + 1.0 * (user_vec @ movie_vec.T)  # (users, movies)
+
+def _ratings(rng: np.random.RandomState, spec: SyntheticSpec, users: _Users, movies: _Movies) -> list[tuple]:
+    """(user, movie, stars, timestamp) rows: who rates what follows popularity and affinity, the
+    stars follow the biases, the centred affinity and noise."""
+    n_u, n_m = spec.users, spec.movies
+    affinity = 8.0 * (users.taste @ movies.genre_matrix.T) + 1.0 * (users.vectors @ movies.vectors.T)
     # How many ratings each user gives (at least 5, at most half the catalogue).
     cap = n_m // 2
-    counts = 5 + rng.multinomial(spec.ratings - 5 * n_u, activity / activity.sum())
+    counts = 5 + rng.multinomial(spec.ratings - 5 * n_u, users.activity / users.activity.sum())
     while (counts > cap).any():  # move the excess of very active users to the others
         excess = int((counts - cap).clip(min=0).sum())
         counts = counts.clip(max=cap)
         room = (cap - counts).astype(float)
         counts += rng.multinomial(excess, room / room.sum())
 
-    logits = 0.5 * popularity[None, :] + 1.0 * affinity
+    logits = 0.5 * movies.popularity[None, :] + 1.0 * affinity
     gumbel = -np.log(-np.log(rng.uniform(1e-12, 1.0, size=logits.shape)))
     scores = logits + gumbel
     centred = affinity - affinity.mean(axis=1, keepdims=True)
@@ -242,7 +288,7 @@ def generate(output: str | os.PathLike[str], spec: SyntheticSpec = SyntheticSpec
     for u in range(n_u):
         chosen = np.argpartition(-scores[u], counts[u])[: counts[u]]
         noise = rng.normal(0, 0.6, size=len(chosen))
-        values = user_bias[u] + movie_bias[chosen] + 0.9 * centred[u, chosen] + noise
+        values = users.bias[u] + movies.bias[chosen] + 0.9 * centred[u, chosen] + noise
         start = rng.randint(_START_TS, _END_TS - 86_400 * 30)
         span = int(rng.exponential(86_400 * 60)) + 3600
         times = np.sort(rng.randint(start, min(_END_TS, start + span) + 1, size=len(chosen)))
@@ -252,7 +298,7 @@ def generate(output: str | os.PathLike[str], spec: SyntheticSpec = SyntheticSpec
         latent.append(values[order])
         rated_times.append(times)
     stars = _to_stars(np.concatenate(latent))
-    rating_rows = list(
+    return list(
         zip(
             np.concatenate(rated_users).tolist(),
             np.concatenate(rated_movies).tolist(),
@@ -262,10 +308,13 @@ def generate(output: str | os.PathLike[str], spec: SyntheticSpec = SyntheticSpec
         )
     )
 
-    # Titles: mostly unique, with accents, and one deliberate duplicate title (two ids).
+
+def _titles(rng: np.random.RandomState, years: np.ndarray) -> list[str]:
+    """Mostly unique titles, with accents, and one deliberate duplicate title (two ids; ``years``
+    of the last movie becomes the first's)."""
     titles = []
     used: set[str] = set()
-    for m in range(n_m):
+    for m in range(len(years)):
         while True:
             name = f"{_WORDS_A[rng.randint(len(_WORDS_A))]} {_WORDS_B[rng.randint(len(_WORDS_B))]}"
             if rng.rand() < 0.3:
@@ -279,30 +328,29 @@ def generate(output: str | os.PathLike[str], spec: SyntheticSpec = SyntheticSpec
                 break
         used.add(title)
         titles.append(title)
-    if n_m >= 2:
+    if len(years) >= 2:
         titles[-1] = titles[0]
         years[-1] = years[0]
+    return titles
 
+
+def _write_movielens(
+    out: Path, rng: np.random.RandomState, users: _Users, movies: _Movies, titles: list[str], rating_rows: list
+) -> None:
+    """users.dat (some zips as ZIP+4), movies.dat and ratings.dat in ml-1m's format and encodings."""
     with open(out / "users.dat", "w", encoding="latin-1", newline="\n") as f:
-        for u in range(n_u):
-            zip_code = zips[u] if rng.rand() > 0.05 or "-" in zips[u] else f"{zips[u]}-{rng.randint(1000, 9999)}"
-            f.write(f"{u + 1}::{genders[u]}::{ages[u]}::{occupations[u]}::{zip_code}\n")
+        for u in range(len(users.genders)):
+            z = users.zips[u]
+            zip_code = z if rng.rand() > 0.05 or "-" in z else f"{z}-{rng.randint(1000, 9999)}"
+            f.write(f"{u + 1}::{users.genders[u]}::{users.ages[u]}::{users.occupations[u]}::{zip_code}\n")
     with open(out / "movies.dat", "w", encoding="latin-1", newline="\n") as f:
-        for m in range(n_m):
-            genres = "|".join(F.MOVIELENS_GENRE_SPELLINGS[g] for g in movie_genres[m])
+        for m in range(len(titles)):
+            genres = "|".join(F.MOVIELENS_GENRE_SPELLINGS[g] for g in movies.genres[m])
             f.write(f"{m + 1}::{titles[m]}::{genres}\n")
     rating_rows.sort(key=lambda r: (r[0], r[3]))
     with open(out / "ratings.dat", "w", encoding="ascii", newline="\n") as f:
         for row in rating_rows:
             f.write("::".join(str(v) for v in row) + "\n")
-
-    _write_tmdb(out / "tmdb", rng, titles, years, spec)
-    (out / "README").write_text(
-        "SYNTHETIC data in the MovieLens 1M file format, made by `movierec generate` "
-        f"(seed {spec.seed}). Not MovieLens: no real users, movies or ratings.\n",
-        encoding="utf-8",
-    )
-    return {"users": n_u, "movies": n_m, "ratings": len(rating_rows)}
 
 
 def _write_tmdb(

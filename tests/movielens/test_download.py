@@ -6,8 +6,8 @@ import zipfile
 
 import pytest
 
-from components.movielens_example_gen import download, readers
-from tests.components import fixtures
+from movielens import download, readers
+from tests.movielens import fixtures
 
 
 def _zip_bytes(tmp_path) -> bytes:
