@@ -4,6 +4,7 @@ the transformed ones, outputs of ``transform.preprocessing.preprocessing_fn``.
 
 from __future__ import annotations
 
+from movielens.features import *  # noqa: F403 (every raw name, re-exported)
 from movielens.features import (
     AGE_BUCKETS,
     BUCKETIZED_USER_AGE,

@@ -48,7 +48,7 @@ def test_rows_name_split_feature_severity_and_reason(tmp_path):
 
 def test_the_gate_halts_on_an_anomaly_and_names_it(tmp_path):
     uri = _anomalies_dir(tmp_path, eval=_one_anomaly())
-    with pytest.raises(AnomaliesFoundError, match=r"1 anomaly.*user_gender.*--no-halt-on-anomalies"):
+    with pytest.raises(AnomaliesFoundError, match=r"(?s)1 anomaly.*user_gender.*--no-halt-on-anomalies"):
         _gate(uri, halt=True)
     _gate(uri, halt=False)  # told to go on: a warning, no error
 
