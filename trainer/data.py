@@ -77,15 +77,19 @@ _LOADED: dict = {}
 
 
 def in_memory_dataset(
-    arrays: dict[str, np.ndarray], batch_size: int, shuffle: bool = True, seed: int = 42
+    arrays: dict[str, np.ndarray], batch_size: int, shuffle: bool = True, seed: int = 42, repeat: bool = False
 ) -> tf.data.Dataset:
-    """Batches of ``arrays`` (one epoch per iteration), reshuffled over all rows every epoch.
+    """Batches of ``arrays``, reshuffled over all rows every epoch (every pass).
 
-    Each batch is cut from the arrays in numpy (a fresh seeded permutation per epoch). The arrays
+    Each batch is cut from the arrays in numpy (a fresh seeded permutation per pass). The arrays
     are not captured by a tf.data function: tf.data's graph rewrites serialize captured tensors at
     every new iterator, which stalled training for 15-30 s between epochs on ml-1m; and a tf.data
-    shuffle buffer of every row took seconds to fill each epoch. Autotuning is off (see
-    :func:`without_autotune`).
+    shuffle buffer of every row took seconds to fill each epoch.
+
+    ``repeat``: endless passes, for one iterator over all epochs (``fit`` with
+    :func:`steps_per_epoch`): deleting an iterator at each epoch's end waits for its tf.data
+    autotune thread, which sleeps up to a minute between optimisations (15-40 s between the
+    epochs of the ml-1m trainers); turning autotuning off instead made each epoch slower.
     """
     rows = len(next(iter(arrays.values())))
     rng = np.random.default_rng(seed)
@@ -99,21 +103,13 @@ def in_memory_dataset(
     signature = {
         name: tf.TensorSpec((None, *values.shape[1:]), tf.as_dtype(values.dtype)) for name, values in arrays.items()
     }
-    dataset = tf.data.Dataset.from_generator(batches, output_signature=signature).prefetch(2)
-    return dataset.with_options(without_autotune())
+    dataset = tf.data.Dataset.from_generator(batches, output_signature=signature)
+    return (dataset.repeat() if repeat else dataset).prefetch(2)
 
 
-def without_autotune() -> tf.data.Options:
-    """tf.data options with autotuning off.
-
-    With autotuning on, each iterator runs a model thread that sleeps between optimisations for up
-    to a minute, and deleting the iterator (at every epoch's end) waits for that sleep: 10 s in a
-    standalone 30-s epoch, 15-40 s between the epochs of the ml-1m trainers. Nothing here has a
-    parameter to tune: the prefetch buffer is fixed.
-    """
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    return options
+def steps_per_epoch(rows: int, batch_size: int) -> int:
+    """Batches in one pass over ``rows`` (the last one may be short)."""
+    return -(-rows // batch_size)
 
 
 def raw_movie_spec(tf_transform_output: tft.TFTransformOutput) -> dict[str, tf.io.FixedLenFeature]:

@@ -21,6 +21,7 @@ from trainer.data import (
     in_memory_dataset,
     load_split,
     rows_by_vocabulary_index,
+    steps_per_epoch,
     transformed_batches,
 )
 from trainer.export import export
@@ -78,7 +79,7 @@ def train(config: ModelConfig, fn_args: FnArgs) -> tuple[MovieModel, dict]:
     tft_output = tft.TFTransformOutput(fn_args.transform_output)
     catalogue_uri = fn_args.custom_config[CATALOGUE_URI_KEY]
     train_arrays = load_split(fn_args.train_files, tft_output)
-    train_ds = in_memory_dataset(train_arrays, config.batch_size, seed=config.seed)
+    train_ds = in_memory_dataset(train_arrays, config.batch_size, seed=config.seed, repeat=True)
     sizes = vocab_sizes(tft_output)
     stats = train_statistics(train_arrays)
     catalogue = catalogue_tensors(catalogue_uri, tft_output)
@@ -106,6 +107,7 @@ def train(config: ModelConfig, fn_args: FnArgs) -> tuple[MovieModel, dict]:
         eval_ds = transformed_batches(fn_args.eval_files, tft_output, config.batch_size)
     history = model.fit(
         train_ds,
+        steps_per_epoch=steps_per_epoch(len(stats.movies), config.batch_size),  # one iterator, every epoch
         validation_data=eval_ds,
         validation_freq=config.epochs,  # eval-split loss (and in-batch top-K) once, after the last epoch
         epochs=config.epochs,

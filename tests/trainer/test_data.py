@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from trainer.data import in_memory_dataset
+from trainer.data import in_memory_dataset, steps_per_epoch
 
 
 def _epochs(dataset, n: int) -> list[np.ndarray]:
@@ -30,7 +30,11 @@ def test_unshuffled_keeps_the_order():
     np.testing.assert_array_equal(only, np.arange(10))
 
 
-def test_epochs_end_without_waiting_for_tf_data_autotuning():
-    # with autotuning on, deleting an epoch's iterator waits for the autotune thread's sleep
-    dataset = in_memory_dataset({"row": np.arange(10)}, batch_size=4)
-    assert dataset.options().autotune.enabled is False
+def test_repeated_passes_are_whole_epochs_each_in_a_new_order():
+    # fit(steps_per_epoch=...) reads every epoch from one endless iterator
+    arrays = {"row": np.arange(10)}
+    steps = steps_per_epoch(10, 4)
+    iterator = iter(in_memory_dataset(arrays, batch_size=4, seed=5, repeat=True))
+    epochs = [np.concatenate([next(iterator)["row"].numpy() for _ in range(steps)]) for _ in range(3)]
+    assert steps == 3 and all(sorted(e) == list(range(10)) for e in epochs)
+    assert not np.array_equal(epochs[0], epochs[1])
