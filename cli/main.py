@@ -85,6 +85,14 @@ def _add_run(sub) -> None:
     )
     run.add_argument("--no-cache", action="store_true", help="rerun every component")
     run.add_argument(
+        "--parallel",
+        type=int,
+        default=PipelineConfig.parallel_components,
+        metavar="N",
+        help="components run side by side, each in a worker process (default: %(default)s); "
+        "1: TFX's LocalDagRunner, one at a time in this process",
+    )
+    run.add_argument(
         "--models",
         default="retrieval,ranking,multitask",
         help="comma-separated models to train, or 'none' for the data half only (default: %(default)s)",
@@ -178,6 +186,7 @@ def config_from_args(args: argparse.Namespace) -> PipelineConfig:
         schema_path=None if args.infer_schema else args.schema,
         halt_on_anomalies=not args.no_halt_on_anomalies,
         enable_cache=not args.no_cache,
+        parallel_components=args.parallel,
         models=select_models(
             args.models, sample=args.model_sizes == "sample" or (args.model_sizes == "auto" and args.data_dir is None)
         ),

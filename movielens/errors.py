@@ -13,6 +13,9 @@ class DataError(ValueError):
         where = f"{self.path}:{line}" if line is not None else self.path
         super().__init__(f"{where}: {message}")
 
+    def __reduce__(self) -> tuple:  # pickled whole (a parallel run's worker hands it to the runner)
+        return (DataError, (self.path, self.line, self.message))
+
 
 @dataclasses.dataclass
 class Rejects:

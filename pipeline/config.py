@@ -89,6 +89,9 @@ class PipelineConfig:
     # ml-1m with 2; the synthetic sample stays in-process, where starting workers costs more than it
     # saves); the other Beam components measured slower with worker processes and keep ``beam_args``.
     example_gen_workers: int = 2
+    # Components run side by side by the local runner (pipeline/parallel_runner.py), each in a worker
+    # process; 1: TFX's LocalDagRunner, one at a time in this process.
+    parallel_components: int = 2
     # The Evaluators' baseline leaves out the model being evaluated (pipeline/baseline.py), so a
     # rerun on unchanged data is cached end to end. Off for Kubeflow: its compiler takes only TFX's
     # built-in resolver strategies (there: TFX's LatestBlessedModelStrategy).

@@ -1,16 +1,20 @@
-"""Runs the pipeline with TFX's LocalDagRunner, ML Metadata on SQLite under the work dir."""
+"""Runs the pipeline on this machine (TFX's LocalDagRunner, or its parallel variant), ML Metadata on
+SQLite under the work dir."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
 import sys
 import time
-from typing import TextIO
+from collections.abc import Iterator
+from typing import Any, TextIO
 
 from pipeline import env
 from pipeline.config import PipelineConfig
+from pipeline.parallel_runner import ParallelDagRunner
 from pipeline.progress import ComponentProgress
 
 env.setup()
@@ -74,6 +78,20 @@ def _configure_logging(log_file: str) -> tuple[logging.Handler | None, tuple[int
     return file_handler, previous_level
 
 
+@contextlib.contextmanager
+def _runner(config: PipelineConfig) -> Iterator[Any]:
+    """TFX's LocalDagRunner (one component at a time, in this process) for ``parallel_components``
+    1, else :class:`ParallelDagRunner`, whose workers start now and import TFX while this process
+    builds the pipeline."""
+    if config.parallel_components <= 1:
+        from tfx import v1 as tfx
+
+        yield tfx.orchestration.LocalDagRunner()
+        return
+    with ParallelDagRunner(config.parallel_components) as runner:
+        yield runner
+
+
 def run(
     config: PipelineConfig,
     stream: TextIO | None = None,
@@ -93,15 +111,18 @@ def run(
     print(f"[movierec] loading TFX (full log: {log_file})", file=stream, flush=True)
     file_handler, previous_level = _configure_logging(log_file)
 
-    from tfx import v1 as tfx
-
-    from pipeline.pipeline import create_pipeline
-
-    metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(os.path.abspath(config.metadata_path))
-    started = time.perf_counter()
+    progress = ComponentProgress(stream, heartbeat_seconds=heartbeat_seconds)
     try:
-        with ComponentProgress(stream, heartbeat_seconds=heartbeat_seconds) as progress:
-            tfx.orchestration.LocalDagRunner().run(create_pipeline(config, metadata))
+        with _runner(config) as runner:  # a parallel runner's workers import TFX meanwhile
+            from tfx import v1 as tfx
+
+            from pipeline.pipeline import create_pipeline
+
+            path = os.path.abspath(config.metadata_path)
+            pipeline = create_pipeline(config, tfx.orchestration.metadata.sqlite_metadata_connection_config(path))
+            started = time.perf_counter()
+            with progress:
+                runner.run(pipeline)
     except BaseException:
         if progress.current:
             print(f"[movierec] ✘ {progress.current} failed (full log: {log_file})", file=stream, flush=True)

@@ -104,12 +104,16 @@ def create_components(config: PipelineConfig) -> list:
         # once for all three models): writing 1 M transformed examples only to read them back is not needed
         materialize=False,
     ).with_id(TRANSFORM)
-    transform.add_upstream_node(gate)  # nothing is trained on data that failed validation
     components.append(transform)
     for model in config.models:
-        components += model_components(
+        parts = model_components(
             config, model, example_gen.outputs["examples"], transform, example_gen.outputs["catalogue"]
         )
+        # Nothing is trained on data that failed validation. Transform does not wait for the gate:
+        # it only analyses (its graph is used by nothing but the trainers), side by side with
+        # StatisticsGen when components run in parallel.
+        parts[0].add_upstream_node(gate)
+        components += parts
     return components
 
 

@@ -1,4 +1,4 @@
-"""A line per component as LocalDagRunner starts and finishes it, with its duration; a heartbeat
+"""A line per component as the runner starts and finishes it, with its duration; a heartbeat
 line while a long one runs."""
 
 from __future__ import annotations
@@ -10,9 +10,12 @@ import threading
 import time
 from typing import TextIO
 
+from pipeline.parallel_runner import NODE_ATTRIBUTE
+
 _RUNNING = re.compile(r"^Component (\S+) is running\.$")
 _FINISHED = re.compile(r"^Component (\S+) is finished\.$")
 _CACHED = re.compile(r"^A cached execution (\d+) is used\.$")
+_FAILED = re.compile(r"^Component (\S+) failed\.$")
 
 
 def format_elapsed(seconds: float) -> str:
@@ -28,11 +31,12 @@ def format_elapsed(seconds: float) -> str:
 
 
 class ComponentProgress(logging.Handler):
-    """Watches TFX's own log records and prints progress lines; keeps per-component durations.
+    """Watches the runner's log records and prints progress lines; keeps per-component durations.
 
-    While a component runs, a daemon thread prints ``… <name> running for 1m30s`` every
-    ``heartbeat_seconds`` (0 or None: no heartbeat), so that a long Transform or Trainer shows it
-    is alive; it stops when the ``with`` block ends.
+    Components may run side by side (:mod:`pipeline.parallel_runner`). While any runs, a daemon
+    thread prints ``… <name> running for 1m30s`` for each every ``heartbeat_seconds`` (0 or None: no
+    heartbeat), so that a long Transform or Trainer shows it is alive; it stops when the ``with``
+    block ends.
     """
 
     def __init__(self, stream: TextIO | None = None, heartbeat_seconds: float | None = 30.0) -> None:
@@ -41,10 +45,10 @@ class ComponentProgress(logging.Handler):
         self.heartbeat_seconds = heartbeat_seconds
         self.durations: dict[str, float] = {}
         self.cached: set[str] = set()
-        self._current: str | None = None
-        self._started = 0.0
+        self._running: dict[str, float] = {}  # component -> when it started, in start order
+        self._failed: str | None = None
         self._next_beat = 0.0
-        self._state = threading.Lock()  # guards _current/_started/_next_beat and the stream
+        self._state = threading.Lock()  # guards _running/_failed/_next_beat and the stream
         self._stop = threading.Event()
         self._beater: threading.Thread | None = None
 
@@ -55,25 +59,31 @@ class ComponentProgress(logging.Handler):
             return
         if m := _RUNNING.match(message):
             with self._state:
-                self._current, self._started = m.group(1), time.perf_counter()
-                if self.heartbeat_seconds:
-                    self._next_beat = self._started + self.heartbeat_seconds
-                self._print(f"▶ {self._current} started")
-        elif _CACHED.match(message) and self._current:
-            self.cached.add(self._current)
+                now = time.perf_counter()
+                if self.heartbeat_seconds and not self._running:
+                    self._next_beat = now + self.heartbeat_seconds
+                self._running[m.group(1)] = now
+                self._print(f"▶ {m.group(1)} started")
+        elif _CACHED.match(message):
+            with self._state:
+                name = getattr(record, NODE_ATTRIBUTE, None) or next(reversed(self._running), None)
+                if name:
+                    self.cached.add(name)
         elif m := _FINISHED.match(message):
             with self._state:
                 name = m.group(1)
-                elapsed = time.perf_counter() - self._started
+                elapsed = time.perf_counter() - self._running.pop(name, time.perf_counter())
                 self.durations[name] = elapsed
                 note = " (cached)" if name in self.cached else ""
                 self._print(f"✔ {name} finished in {elapsed:.1f} s{note}")
-                self._current = None
+        elif m := _FAILED.match(message):
+            with self._state:
+                self._failed = m.group(1)
 
     @property
     def current(self) -> str | None:
-        """The component running now (the failed one, after an exception)."""
-        return self._current
+        """The component that failed, or else the one started last of those still running."""
+        return self._failed or next(reversed(self._running), None)
 
     def _print(self, text: str) -> None:
         try:
@@ -87,9 +97,10 @@ class ComponentProgress(logging.Handler):
         while not self._stop.wait(tick):
             with self._state:
                 now = time.perf_counter()
-                if self._current is None or now < self._next_beat:
+                if not self._running or now < self._next_beat:
                     continue
-                self._print(f"… {self._current} running for {format_elapsed(now - self._started)}")
+                for name, started in self._running.items():
+                    self._print(f"… {name} running for {format_elapsed(now - started)}")
                 while self._next_beat <= now:
                     self._next_beat += self.heartbeat_seconds
 
