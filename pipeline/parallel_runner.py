@@ -129,23 +129,25 @@ class _Schedule:
 
 
 class _Workers:
-    """The worker processes, their task queues, one result queue, and the log records they send."""
+    """The worker processes, a task queue each, and one queue of what they send back: their log
+    records and their nodes' results, in the order each worker sent them (a node's "cached" record
+    arrives before its result)."""
 
     def __init__(self, count: int) -> None:
         self._count = count
-        self._results = _SPAWN.Queue()
-        self._logs = _SPAWN.Queue()
+        self._events = _SPAWN.Queue()
+        self._results: queue.Queue = queue.Queue()
         self._tasks = [_SPAWN.Queue() for _ in range(count)]
         self._processes: list[Any] = []
-        self._log_thread = threading.Thread(target=_relay_logs, args=(self._logs,), name="movierec-worker-logs")
+        self._relay = threading.Thread(target=self._relay_events, name="movierec-worker-events")
 
     def __enter__(self) -> _Workers:
-        self._log_thread.start()
+        self._relay.start()
         level = logging.getLogger().getEffectiveLevel()
         for slot in range(self._count):
             process = _SPAWN.Process(
                 target=_worker_main,
-                args=(slot, self._tasks[slot], self._results, self._logs, level),
+                args=(slot, self._tasks[slot], self._events, level),
                 name=f"movierec-worker-{slot}",
             )
             process.start()
@@ -175,7 +177,23 @@ class _Workers:
                             f"the worker process running {node_id} ended with exit code {process.exitcode}"
                         )
                 continue
-            return slot, (None if payload is None else _unpickle_error(payload))
+            return slot, (None if payload is None else pickle.loads(payload))
+
+    def _relay_events(self) -> None:
+        """Log records go to this process' handlers (console, log file, progress); results to :meth:`wait`."""
+        while True:
+            try:
+                event = self._events.get()
+            except Exception:  # an event half-written by a worker stopped mid-run
+                continue
+            if event is None:
+                return
+            if isinstance(event, logging.LogRecord):
+                logger = logging.getLogger(event.name)
+                if not logger.disabled:
+                    logger.handle(event)
+            else:
+                self._results.put(event)
 
     def __exit__(self, exc_type: object, *exc: object) -> None:
         for slot, process in enumerate(self._processes):
@@ -188,28 +206,10 @@ class _Workers:
             if process.is_alive():
                 process.kill()
                 process.join()
-        self._logs.put(None)
-        self._log_thread.join(timeout=30)
-        for q in (self._results, self._logs, *self._tasks):
+        self._events.put(None)
+        self._relay.join(timeout=30)
+        for q in (self._events, *self._tasks):
             q.close()
-
-
-def _relay_logs(records: Any) -> None:
-    """Hands the workers' log records to this process' handlers (console, log file, progress)."""
-    while True:
-        try:
-            record = records.get()
-        except Exception:  # a record half-written by a worker stopped mid-run
-            continue
-        if record is None:
-            return
-        logger = logging.getLogger(record.name)
-        if not logger.disabled:
-            logger.handle(record)
-
-
-def _unpickle_error(payload: bytes) -> BaseException:
-    return pickle.loads(payload)
 
 
 def _pickled_error(node_id: str, exc: BaseException) -> bytes:
@@ -233,7 +233,7 @@ class _NodeTag(logging.Filter):
         return True
 
 
-def _worker_main(slot: int, tasks: Any, results: Any, logs: Any, level: int) -> None:
+def _worker_main(slot: int, tasks: Any, events: Any, level: int) -> None:
     """A worker's life: logging towards the parent, TFX imported, then the pipeline (compiled, as
     bytes) and each node to launch arrive on ``tasks``; None ends it."""
     from absl import logging as absl_logging
@@ -242,7 +242,7 @@ def _worker_main(slot: int, tasks: Any, results: Any, logs: Any, level: int) -> 
     for handler in list(root.handlers):
         root.removeHandler(handler)
     tag = _NodeTag()
-    handler = logging.handlers.QueueHandler(logs)
+    handler = logging.handlers.QueueHandler(events)
     handler.addFilter(tag)
     root.addHandler(handler)
     root.setLevel(level)
@@ -260,10 +260,10 @@ def _worker_main(slot: int, tasks: Any, results: Any, logs: Any, level: int) -> 
         tag.node = node_id
         try:
             _launch(pipeline, node_id)
-            results.put((slot, None))
+            events.put((slot, None))
         except BaseException as exc:  # reported to the parent, which stops the run
             logging.exception("Component %s raised", node_id)
-            results.put((slot, _pickled_error(node_id, exc)))
+            events.put((slot, _pickled_error(node_id, exc)))
         finally:
             tag.node = None
 
