@@ -44,6 +44,12 @@ class ModelConfig:
     # retrieval score (0: the two-tower model alone).
     ease_l2: float = 500.0
     ease_weight: float = 0.0
+    # Ranking only: "towers" (the towers' embeddings into an MLP head) or "dcn" (DCN-v2: every
+    # feature embedded to embedding_dim, cross layers, then rating_layers; trainer/dcn.py).
+    architecture: Literal["towers", "dcn"] = "towers"
+    cross_layers: int = 2
+    cross_projection_dim: int = 0  # 0: full-rank cross layers; > 0: low-rank (W = U V)
+    cross_structure: Literal["stacked", "parallel"] = "stacked"
     seed: int = 42
 
     def __post_init__(self) -> None:
@@ -55,6 +61,14 @@ class ModelConfig:
             raise ValueError(f"retrieval_loss must be 'softmax' or 'in_batch', not {self.retrieval_loss!r}")
         if self.optimizer not in ("adagrad", "adam"):
             raise ValueError(f"optimizer must be 'adagrad' or 'adam', not {self.optimizer!r}")
+        if self.architecture not in ("towers", "dcn"):
+            raise ValueError(f"architecture must be 'towers' or 'dcn', not {self.architecture!r}")
+        if self.architecture == "dcn" and self.kind != "ranking":
+            raise ValueError(f"architecture 'dcn' is a ranking model, not {self.kind!r}")
+        if self.cross_structure not in ("stacked", "parallel"):
+            raise ValueError(f"cross_structure must be 'stacked' or 'parallel', not {self.cross_structure!r}")
+        if self.cross_layers < 0 or self.cross_projection_dim < 0:
+            raise ValueError("cross_layers and cross_projection_dim must not be negative")
 
     @property
     def has_retrieval(self) -> bool:

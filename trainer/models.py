@@ -1,4 +1,4 @@
-"""The TFRS models: two-tower retrieval, deep ranking, and the multi-task joint model.
+"""The TFRS models: two-tower retrieval, deep ranking (or DCN-v2), and the multi-task joint model.
 
 One class, composed from the towers and tasks the configuration asks for: retrieval uses the
 towers and a retrieval loss (a full softmax over the catalogue, or TFRS's in-batch softmax with
@@ -13,6 +13,7 @@ import tensorflow as tf
 import tensorflow_recommenders as tfrs
 
 from trainer.config import ModelConfig
+from trainer.dcn import CrossRatingHead, MovieFeatures, UserFeatures
 from trainer.towers import CandidateTower, QueryTower, RatingHead
 from transform import features as F
 
@@ -39,10 +40,14 @@ class MovieModel(tfrs.Model):
         self._sampling_probability = None
         if config.logq_correction and movie_frequency is not None:
             self._sampling_probability = tf.constant(movie_frequency / movie_frequency.sum(), tf.float32)
-        self.query_tower = QueryTower(
-            sizes, config.embedding_dim, config.tower_layers, config.use_user_id, config.embedding_l2
-        )
-        self.candidate_tower = CandidateTower(sizes, config.embedding_dim, config.tower_layers)
+        if config.architecture == "dcn":
+            self.query_tower = UserFeatures(sizes, config.embedding_dim, config.embedding_l2)
+            self.candidate_tower = MovieFeatures(sizes, config.embedding_dim)
+        else:
+            self.query_tower = QueryTower(
+                sizes, config.embedding_dim, config.tower_layers, config.use_user_id, config.embedding_l2
+            )
+            self.candidate_tower = CandidateTower(sizes, config.embedding_dim, config.tower_layers)
         # A per-movie bias added to the retrieval logits (the movie's popularity, learned).
         self.movie_bias = tf.keras.layers.Embedding(sizes[F.MOVIE_ID], 1, embeddings_initializer="zeros")
         self.retrieval_task: tfrs.tasks.Retrieval | None = None
@@ -64,9 +69,8 @@ class MovieModel(tfrs.Model):
             # The same movie can be several times in a batch: it is not its own negative.
             self.retrieval_task = tfrs.tasks.Retrieval(metrics=metrics, remove_accidental_hits=True)
         if config.has_rating:
-            self.rating = RatingHead(
-                sizes, config.rating_layers, config.dropout, config.max_norm, global_mean, config.embedding_l2
-            )
+            self.rating = rating_head(config, sizes, global_mean)
+        if config.has_rating:
             self.rating_task = tfrs.tasks.Ranking(
                 loss=tf.keras.losses.MeanSquaredError(),
                 metrics=[tf.keras.metrics.RootMeanSquaredError(name="rmse")],
@@ -138,6 +142,22 @@ class MovieModel(tfrs.Model):
             rating = self.rating_task(labels=features[F.USER_RATING], predictions=out["rating"])
             loss += self.config.rating_weight * rating
         return loss + sum(self.losses) if self.losses else loss
+
+
+def rating_head(config: ModelConfig, sizes: dict[str, int], global_mean: float) -> tf.keras.layers.Layer:
+    """The rating head the configuration asks for: the towers' MLP head, or DCN-v2's crosses."""
+    if config.architecture == "dcn":
+        return CrossRatingHead(
+            sizes,
+            config.cross_layers,
+            config.rating_layers,
+            config.cross_projection_dim,
+            config.cross_structure,
+            config.dropout,
+            global_mean,
+            config.embedding_l2,
+        )
+    return RatingHead(sizes, config.rating_layers, config.dropout, config.max_norm, global_mean, config.embedding_l2)
 
 
 _unconverted_train_step = tf.autograph.experimental.do_not_convert(tfrs.Model.train_step)

@@ -13,7 +13,7 @@ import tensorflow_transform as tft
 from absl import logging
 from tfx.components.trainer.fn_args_utils import FnArgs
 
-from trainer import ease
+from trainer import dcn, ease
 from trainer.config import CATALOGUE_URI_KEY, HISTORY_FILE, MODEL_CONFIG_KEY, ModelConfig
 from trainer.data import (
     catalogue_dataset,
@@ -122,6 +122,7 @@ def train(config: ModelConfig, fn_args: FnArgs) -> tuple[MovieModel, dict]:
         logging.warning("[movierec] %s: EASE member fitted in %.1f s", config.kind, time.perf_counter() - started)
     record = {
         "config": config.to_dict(),
+        **feature_importance(model, config, fn_args.model_run_dir),
         "epoch_seconds": progress.seconds,
         "train_examples": len(stats.movies),
         "history": {k: [float(x) for x in v] for k, v in history.history.items()},
@@ -136,6 +137,18 @@ def train(config: ModelConfig, fn_args: FnArgs) -> tuple[MovieModel, dict]:
         ease_matrix=ease_matrix,
     )
     return model, record
+
+
+def feature_importance(model: MovieModel, config: ModelConfig, directory: str) -> dict:
+    """DCN-v2's feature-importance picture (PNG + CSV in ``directory``) and its values for the run's
+    record; nothing for the other architectures."""
+    if config.architecture != "dcn" or not config.cross_layers:
+        return {}
+    importance = dcn.cross_importance(model.rating.first_cross_matrix(), len(dcn.FEATURE_NAMES))
+    title = "DCN-v2: Frobenius norm of each feature pair's block of the first cross layer (larger: stronger cross)"
+    paths = dcn.write_importance(importance, dcn.FEATURE_NAMES, directory, title)
+    logging.warning("[movierec] %s: feature-importance picture in %s", config.kind, paths[1])
+    return {"feature_importance": {"features": list(dcn.FEATURE_NAMES), "matrix": importance.round(6).tolist()}}
 
 
 def run_fn(fn_args: FnArgs) -> None:

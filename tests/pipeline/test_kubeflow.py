@@ -61,8 +61,10 @@ def test_dependencies_follow_the_data(spec):
 
     assert deps(ids.STATISTICS_GEN) == {ids.EXAMPLE_GEN}
     assert {ids.STATISTICS_GEN, ids.IMPORT_SCHEMA_GEN} <= deps(ids.EXAMPLE_VALIDATOR)
-    assert {ids.EXAMPLE_GEN, ids.ANOMALY_GATE} <= deps(ids.TRANSFORM)
-    assert {ids.TRANSFORM, ids.EXAMPLE_GEN} <= deps(ids.trainer_id("retrieval"))
+    # Transform only analyses: it runs beside validation; nothing trains before the gate has passed
+    assert ids.EXAMPLE_GEN in deps(ids.TRANSFORM) and ids.ANOMALY_GATE not in deps(ids.TRANSFORM)
+    for kind in ("retrieval", "ranking", "multitask"):
+        assert {ids.TRANSFORM, ids.EXAMPLE_GEN, ids.ANOMALY_GATE} <= deps(ids.trainer_id(kind))
     assert ids.trainer_id("ranking") in deps(ids.evaluator_id("ranking"))
     assert {ids.trainer_id("retrieval"), ids.evaluator_id("retrieval")} <= deps(ids.pusher_id("retrieval"))
 
