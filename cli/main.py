@@ -95,7 +95,8 @@ def _add_run(sub) -> None:
     run.add_argument(
         "--models",
         default="retrieval,ranking,multitask",
-        help="comma-separated models to train, or 'none' for the data half only (default: %(default)s)",
+        help="comma-separated models to train (retrieval, ranking, multitask, dcn: DCN-v2 ranking), "
+        "or 'none' for the data half only (default: %(default)s)",
     )
     run.add_argument(
         "--model-sizes",
@@ -195,11 +196,11 @@ def config_from_args(args: argparse.Namespace) -> PipelineConfig:
 
 def select_models(names: str, sample: bool = False) -> tuple:
     """'retrieval,ranking' -> their ModelConfigs (the sample's, or MovieLens' sizes); 'none' -> no model."""
-    from pipeline.config import default_models, movielens_models
+    from pipeline.config import dcn_model, default_models, movielens_models
 
     if names.strip().lower() == "none":
         return ()
-    defaults = {m.kind: m for m in (default_models() if sample else movielens_models())}
+    defaults = {m.name: m for m in (*(default_models() if sample else movielens_models()), dcn_model(sample))}
     wanted = [n.strip() for n in names.split(",") if n.strip()]
     unknown = [n for n in wanted if n not in defaults]
     if unknown:

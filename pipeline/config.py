@@ -67,6 +67,37 @@ def movielens_models() -> tuple[ModelConfig, ...]:
     )
 
 
+def dcn_model(sample: bool = False) -> ModelConfig:
+    """DCN-v2 ranking (trainer/dcn.py), trained beside the others when asked for (`--models ...,dcn`)."""
+    if sample:
+        return ModelConfig(
+            kind="ranking",
+            architecture="dcn",
+            embedding_dim=16,
+            epochs=5,
+            batch_size=1024,
+            optimizer="adam",
+            learning_rate=0.003,
+            rating_layers=(64, 32),
+            dropout=0.1,
+            max_norm=0.0,
+        )
+    return ModelConfig(
+        kind="ranking",
+        architecture="dcn",
+        embedding_dim=32,
+        cross_layers=2,
+        rating_layers=(256, 64),
+        epochs=5,
+        batch_size=1024,
+        optimizer="adam",
+        learning_rate=0.001,
+        dropout=0.3,
+        embedding_l2=3e-5,
+        max_norm=0.0,
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class PipelineConfig:
     """Everything a pipeline run needs; paths derive from ``work_dir``."""

@@ -50,7 +50,7 @@ def ranking_eval_config(thresholds: Thresholds) -> tfma.EvalConfig:
 
 
 def model_components(config: PipelineConfig, model: ModelConfig, examples, transform, catalogue) -> list:
-    kind = model.kind
+    kind = model.name  # the component ids' and the serving folder's name
     trainer = MovieTrainer(
         examples=examples,  # raw: run_fn applies the transform graph
         transform_graph=transform.outputs["transform_graph"],

@@ -105,9 +105,9 @@ def models_table(config: PipelineConfig) -> str:
 
     rows = []
     for model in config.models:
-        metrics = model_metrics(config.metadata_path, model.kind)
-        blessing = outputs.latest_artifact(config.metadata_path, "ModelBlessing", evaluator_id(model.kind))
-        pushed = outputs.latest_artifact(config.metadata_path, "PushedModel", pusher_id(model.kind))
+        metrics = model_metrics(config.metadata_path, model.name)
+        blessing = outputs.latest_artifact(config.metadata_path, "ModelBlessing", evaluator_id(model.name))
+        pushed = outputs.latest_artifact(config.metadata_path, "PushedModel", pusher_id(model.name))
         shown = []
         for key, label in (
             ("top_k_accuracy@10", "top-10"),
@@ -129,7 +129,7 @@ def models_table(config: PipelineConfig) -> str:
         where = pushed.properties.get("pushed_destination") if pushed and pushed.properties.get("pushed") else ""
         rows.append(
             {
-                "model": model.kind,
+                "model": model.name,
                 "metrics": ", ".join(shown) or "-",
                 "blessing": verdict,
                 "pushed to": where or "(not pushed)",

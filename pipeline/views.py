@@ -39,7 +39,40 @@ def write_views(metadata_path: str, views_dir: str, schema_path: str | None) -> 
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(rendered, target)  # with the statistics and anomalies views it links to
         written["exploration report (HTML)"] = os.path.join(target, REPORT_FILE)
+    picture = _feature_importance(metadata_path, views_dir)
+    if picture:
+        written["DCN-v2 feature importance (PNG)"] = picture
+        if "exploration report (HTML)" in written:
+            _link_from_report(written["exploration report (HTML)"], os.path.relpath(picture, target))
     return written
+
+
+def _feature_importance(metadata_path: str, views_dir: str) -> str | None:
+    """The latest DCN run's feature-importance picture and CSV, copied into the views; the PNG's path."""
+    from pipeline import outputs
+    from pipeline.pipeline_ids import trainer_id
+    from trainer.dcn import IMPORTANCE_CSV, IMPORTANCE_PNG
+
+    run = outputs.latest_artifact(metadata_path, "ModelRun", trainer_id("dcn"))
+    if run is None or not os.path.exists(os.path.join(run.uri, IMPORTANCE_PNG)):
+        return None
+    _copied(run.uri, IMPORTANCE_CSV, os.path.join(views_dir, IMPORTANCE_CSV))
+    _copied(run.uri, IMPORTANCE_PNG, os.path.join(views_dir, IMPORTANCE_PNG))
+    return os.path.join(views_dir, IMPORTANCE_PNG)
+
+
+def _link_from_report(report_html: str, href: str) -> None:
+    """A link to the model's picture at the end of the (copied) report page, which is written before
+    any model is trained."""
+    with open(report_html, encoding="utf-8") as f:
+        page = f.read()
+    link = (
+        '<p class="model-views">Model: <a href="' + href + '">DCN-v2 feature importance</a> '
+        "(which feature crosses the ranking model relies on)</p>"
+    )
+    page = page.replace("</body>", link + "\n</body>", 1) if "</body>" in page else page + link
+    with open(report_html, "w", encoding="utf-8") as f:
+        f.write(page)
 
 
 def _copied(folder: str | None, name: str, target: str) -> bool:

@@ -71,6 +71,11 @@ class ModelConfig:
             raise ValueError("cross_layers and cross_projection_dim must not be negative")
 
     @property
+    def name(self) -> str:
+        """The model's name in the pipeline (component ids, serving folder): its kind, or "dcn"."""
+        return "dcn" if self.architecture == "dcn" else self.kind
+
+    @property
     def has_retrieval(self) -> bool:
         return self.kind in ("retrieval", "multitask")
 

@@ -97,7 +97,7 @@ def train(config: ModelConfig, fn_args: FnArgs) -> tuple[MovieModel, dict]:
         global_mean=stats.mean_rating,
     )
     model.compile(optimizer=make_optimizer(config))
-    progress = EpochProgress(config.kind, config.epochs)
+    progress = EpochProgress(config.name, config.epochs)
     # No graph in TensorBoard: the train function captures the in-memory split, and serializing it
     # after the first epoch took half a minute on ml-1m.
     board = tf.keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir, update_freq="epoch", write_graph=False)
@@ -147,7 +147,7 @@ def feature_importance(model: MovieModel, config: ModelConfig, directory: str) -
     importance = dcn.cross_importance(model.rating.first_cross_matrix(), len(dcn.FEATURE_NAMES))
     title = "DCN-v2: Frobenius norm of each feature pair's block of the first cross layer (larger: stronger cross)"
     paths = dcn.write_importance(importance, dcn.FEATURE_NAMES, directory, title)
-    logging.warning("[movierec] %s: feature-importance picture in %s", config.kind, paths[1])
+    logging.warning("[movierec] %s: feature-importance picture in %s", config.name, paths[1])
     return {"feature_importance": {"features": list(dcn.FEATURE_NAMES), "matrix": importance.round(6).tolist()}}
 
 

@@ -1,4 +1,4 @@
-"""The whole pipeline under LocalDagRunner: models trained, gated and pushed for TF Serving."""
+"""The whole pipeline as `movierec run` runs it: models trained, gated and pushed for TF Serving."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def run(tmp_path_factory):
                 "--work-dir",
                 str(work),
                 "--models",
-                "retrieval,ranking",
+                "retrieval,ranking,dcn",
                 "--model-sizes",
                 "sample",
             ]
@@ -53,11 +53,11 @@ def test_models_are_blessed_and_pushed_in_tf_serving_layout(run):
     _, work, code, printed = run
     assert code == 0
     table = printed[printed.index("model ") :]  # the models table ends the run
-    for kind in ("retrieval", "ranking"):
+    for kind in ("retrieval", "ranking", "dcn"):
         row = next(line for line in table.splitlines() if line.startswith(kind))
         assert "blessed" in row and str(work / "serving" / kind) in row
     assert "top-100" in table and "RMSE" in table
-    for kind in ("retrieval", "ranking"):
+    for kind in ("retrieval", "ranking", "dcn"):
         versions = _versions(work, kind)
         assert len(versions) == 1 and versions[0].name.isdigit()
         loaded = tf.saved_model.load(str(versions[0]))
@@ -80,14 +80,27 @@ def test_retrieval_beats_the_popularity_baseline_on_planted_data(run):
     assert 0 < metrics["coverage@10"] <= 1
 
 
+def test_dcn_writes_its_feature_importance_picture_into_the_views(run):
+    _, work, _, printed = run
+    picture = work / "views" / "feature_importance.png"
+    assert picture.read_bytes().startswith(b"\x89PNG")
+    assert (work / "views" / "feature_importance.csv").read_text().startswith("feature,user id,")
+    assert "DCN-v2 feature importance (PNG)" in printed and str(picture) in printed  # the outputs table
+    report = (work / "views" / "report" / "report.html").read_text()
+    assert 'href="../feature_importance.png"' in report
+    run_dir = outputs.latest_artifact(str(work / "metadata.sqlite"), "ModelRun", trainer_id("dcn")).uri
+    history = json.loads(Path(run_dir, "history.json").read_text())
+    assert history["config"]["architecture"] == "dcn" and len(history["feature_importance"]["matrix"]) == 13
+
+
 def test_a_rerun_on_unchanged_data_is_cached_and_pushes_nothing(run):
     root, work, _, _ = run
-    argv = ["run", "--data-dir", str(root / "data"), "--work-dir", str(work), "--models", "retrieval,ranking"]
+    argv = ["run", "--data-dir", str(root / "data"), "--work-dir", str(work), "--models", "retrieval,ranking,dcn"]
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
         assert main([*argv, "--model-sizes", "sample"]) == 0
     text = printed.getvalue()
-    for kind in ("retrieval", "ranking"):
+    for kind in ("retrieval", "ranking", "dcn"):
         for component in (trainer_id(kind), evaluator_id(kind), pusher_id(kind)):
             line = next(x for x in text.splitlines() if f"✔ {component} finished" in x)
             assert line.endswith("(cached)"), line
