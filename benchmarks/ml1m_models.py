@@ -136,7 +136,7 @@ def biased_mf_baseline(split) -> dict:
     n_users, n_items = len(split.users), len(split.movies)
     held = np.arange(len(tr["rating"])) % 8 == 0
     scores = {}
-    for l2 in (5.0, 10.0, 20.0):
+    for l2 in (10.0, 25.0, 50.0, 100.0, 200.0):
         fitted = biased_mf.fit(tr["user"][~held], tr["movie"][~held], tr["rating"][~held], n_users, n_items, l2=l2)
         scores[l2] = biased_mf.rmse(fitted, tr["user"][held], tr["movie"][held], tr["rating"][held])
     best = min(scores, key=scores.get)
