@@ -19,6 +19,7 @@ from trainer.config import ModelConfig
 from transform import features as F
 
 RUN_FN = "trainer.run.run_fn"
+TFMA_EXTRACTORS = "components.tfma_extractors"
 
 
 def ranking_eval_config(thresholds: Thresholds) -> tfma.EvalConfig:
@@ -88,6 +89,7 @@ def model_components(config: PipelineConfig, model: ModelConfig, examples, trans
             baseline_model=baseline,
             eval_config=ranking_eval_config(config.thresholds),
             example_splits=["eval"],
+            module_path=TFMA_EXTRACTORS,  # TFMA's extractors, features dropped before unbatching
         ).with_id(evaluator_id(kind))
     pusher = tfx.components.Pusher(
         model=trainer.outputs["model"],

@@ -89,7 +89,10 @@ def in_memory_dataset(
     ``repeat``: endless passes, for one iterator over all epochs (``fit`` with
     :func:`steps_per_epoch`): deleting an iterator at each epoch's end waits for its tf.data
     autotune thread, which sleeps up to a minute between optimisations (15-40 s between the
-    epochs of the ml-1m trainers); turning autotuning off instead made each epoch slower.
+    epochs of the ml-1m trainers). Autotuning is off as well: the batches come from numpy with a
+    fixed prefetch, there is nothing for it to tune, and deleting the one iterator at the end of
+    ``fit`` still waited for its thread (35-45 s after the last epoch of each ml-1m trainer, on
+    the critical path of the pipeline); epochs take as long without it.
     """
     rows = len(next(iter(arrays.values())))
     rng = np.random.default_rng(seed)
@@ -104,7 +107,9 @@ def in_memory_dataset(
         name: tf.TensorSpec((None, *values.shape[1:]), tf.as_dtype(values.dtype)) for name, values in arrays.items()
     }
     dataset = tf.data.Dataset.from_generator(batches, output_signature=signature)
-    return (dataset.repeat() if repeat else dataset).prefetch(2)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return (dataset.repeat() if repeat else dataset).prefetch(2).with_options(options)
 
 
 def steps_per_epoch(rows: int, batch_size: int) -> int:

@@ -40,3 +40,24 @@ def test_no_eval_rating_and_never_the_own_movie_in_any_history() -> None:
 def test_a_user_with_only_eval_ratings_has_empty_histories() -> None:
     rows = [Rated(1, 5, "7", 4.0, True), Rated(2, 6, "8", 3.0, True)]
     assert [ids for _, ids, _ in histories(rows, 10)] == [[], []]
+
+
+def test_history_windows_match_histories() -> None:
+    import numpy as np
+
+    from movielens.history import history_windows
+
+    for seed in range(40):
+        rng = random.Random(seed)
+        rows = _user(rng.randint(1, 80), seed=seed, eval_share=rng.choice([0.0, 0.3, 1.0]))
+        if seed % 3 == 0 and len(rows) > 2:  # a movie rated twice
+            rows[1] = Rated(rows[1].line, rows[1].timestamp, rows[0].movie_id, rows[1].rating, rows[1].is_eval)
+        length = rng.choice([1, 3, 10, 100])
+        offsets, positions = history_windows(
+            np.array([r.timestamp for r in rows]), np.array([r.line for r in rows]),
+            np.array([int(r.movie_id) for r in rows]), np.array([r.is_eval for r in rows]), length,
+        )  # fmt: skip
+        for i, (_, ids, stars) in enumerate(histories(rows, length)):
+            got = positions[offsets[i] : offsets[i + 1]]
+            assert [rows[p].movie_id for p in got] == ids
+            assert [rows[p].rating for p in got] == stars

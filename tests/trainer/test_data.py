@@ -38,3 +38,8 @@ def test_repeated_passes_are_whole_epochs_each_in_a_new_order():
     epochs = [np.concatenate([next(iterator)["row"].numpy() for _ in range(steps)]) for _ in range(3)]
     assert steps == 3 and all(sorted(e) == list(range(10)) for e in epochs)
     assert not np.array_equal(epochs[0], epochs[1])
+
+
+def test_in_memory_batches_have_no_autotune_thread_to_wait_for() -> None:
+    arrays = {"x": np.arange(10, dtype=np.int64)}
+    assert in_memory_dataset(arrays, batch_size=4, repeat=True).options().autotune.enabled is False
