@@ -193,7 +193,7 @@ def model_entries(config, models) -> dict:
         median = sorted(seconds)[len(seconds) // 2] if seconds else None
         entries[model.name] = {
             "config": model.to_dict(),
-            "metrics": {k: v for k, v in metrics.items() if k in METRIC_KEYS or k.startswith("popularity_")},
+            "metrics": {k: v for k, v in metrics.items() if k in METRIC_KEYS or k.startswith(("popularity_", "ndcg@"))},
             "report": REPORT[model.kind],  # DCN: the report's ranking RMSE
             "epoch_seconds": seconds,
             "median_epoch_seconds": median,
@@ -207,7 +207,7 @@ def baselines_and_recommend(config) -> dict:
     import numpy as np
 
     from benchmarks import offline_eval as O
-    from components.topk_evaluator.split_arrays import read_split
+    from components.topk_evaluator.split_arrays import read_split, split_files
     from movielens.catalogue import read_catalogue
     from pipeline import outputs
     from pipeline.config import DEFAULT_EASE_L2
@@ -237,7 +237,7 @@ def baselines_and_recommend(config) -> dict:
         "biased_mf": biased_mf_baseline(split),
     }
     serving = {}
-    for kind in ("retrieval", "ranking", "multitask"):
+    for kind in ("retrieval", "ranking", "multitask", "dcn", "listwise", "pairwise"):
         versions = sorted(glob.glob(os.path.join(config.serving_dir, kind, "*")))
         if versions:
             serving[kind] = versions[-1]
@@ -255,6 +255,21 @@ def baselines_and_recommend(config) -> dict:
                 "config": {"rating_weight": w, "ranker": os.path.basename(os.path.dirname(ranker))},
                 "metrics": metrics,
             }
+    # Rankers on the same per-user lists of eval ratings (pointwise, DCN, pairwise, listwise), and
+    # recommend with the list-trained rankers (their score is not on the star scale: every weight).
+    eval_files = split_files(examples.uri, "eval")
+    lists = {
+        k: O.list_metrics(split, eval_files, serving[k])
+        for k in ("ranking", "dcn", "pairwise", "listwise")
+        if k in serving
+    }
+    if lists:
+        out["ranking_lists"] = lists
+    for kind in ("listwise", "pairwise"):
+        if "retrieval" in serving and kind in serving:
+            for w, per_user in O.recommend_lists(split, serving["retrieval"], serving[kind], RATING_WEIGHTS).items():
+                metrics = O.per_user_view(split, lambda u, p=per_user: np.array([p[int(i)] for i in u]))
+                out[f"recommend_{kind}_w{w:g}"] = {"config": {"rating_weight": w, "ranker": kind}, "metrics": metrics}
     return out
 
 
@@ -277,8 +292,27 @@ def markdown(record: dict) -> str:
     lines.append(
         "| the report (joint model) | " + " | ".join(_fmt(REPORT["multitask"].get(k)) for k in METRIC_KEYS) + " |"
     )
+    lists = record["models"].get("ranking_lists", {})
     for kind, entry in record["models"].items():
-        lines.append(f"| {kind} | " + " | ".join(_fmt(entry["metrics"].get(k)) for k in METRIC_KEYS) + " |")
+        if kind != "ranking_lists":
+            lines.append(f"| {kind} | " + " | ".join(_fmt(entry["metrics"].get(k)) for k in METRIC_KEYS) + " |")
+    if lists:
+        lines += [
+            "",
+            "Rankers on the same per-user lists of eval ratings (5 lists of up to 10 a user, seed 0; gain 2^stars - 1; "
+            "MRR of the first 4+ star movie), each eval example scored through the model's `tf_example` signature:",
+            "",
+            "| ranker | training | NDCG@5 | NDCG@10 | MRR | RMSE |",
+            "|---|---|---:|---:|---:|---:|",
+        ]
+        for kind, m in lists.items():
+            loss = record["models"].get(kind, {}).get("config", {}).get("ranking_loss", "mse")
+            rmse = record["models"].get(kind, {}).get("metrics", {}).get("rmse")
+            training = {"mse": "pointwise (MSE)", "hinge": "pairwise (hinge)"}.get(loss, f"listwise ({loss})")
+            lines.append(
+                f"| {kind} | {training} | {_fmt(m['list_ndcg@5'])} | {_fmt(m['list_ndcg@10'])} | "
+                f"{_fmt(m['list_mrr'])} | {_fmt(rmse)} |"
+            )
     lines += ["", "| model | epochs | batch | median s/epoch | train examples/s |", "|---|---:|---:|---:|---:|"]
     for kind, entry in record["models"].items():
         if "epoch_seconds" in entry:

@@ -105,3 +105,25 @@ def recommend_lists(
             for u, row in zip(chunk, np.take_along_axis(index, order, 1), strict=True):
                 out[w][int(u)] = row
     return out
+
+
+def list_metrics(
+    split: Split, eval_files: list[str], model_dir: str, list_length: int = 10, lists_per_user: int = 5, seed: int = 0
+) -> dict[str, float]:
+    """NDCG@5, NDCG@10 (gain 2^stars - 1) and MRR (first 4+ star movie) of a ranker on per-user
+    lists of eval-split ratings (trainer/listwise.py), every eval example scored once through the
+    model's exported ``tf_example`` signature. The same lists for every ranker (same seed)."""
+    from components.topk_evaluator.split_arrays import serialized_batches
+    from trainer.listwise import mrr, ndcg_at_k, sample_list_rows
+
+    score = tf.saved_model.load(model_dir).signatures[C.TF_EXAMPLE]
+    scores = np.concatenate(
+        [score(examples=b)[C.PREDICTED_RATING].numpy().reshape(-1) for b in serialized_batches(eval_files)]
+    )
+    if len(scores) != len(split.eval["rating"]):
+        raise ValueError(f"{len(scores)} scores for {len(split.eval['rating'])} eval examples")
+    rows = sample_list_rows(split.eval["user"], list_length, lists_per_user, np.random.default_rng(seed))
+    valid = rows >= 0
+    s = np.where(valid, scores[np.maximum(rows, 0)], 0.0)
+    r = np.where(valid, split.eval["rating"][np.maximum(rows, 0)], 0.0)
+    return {"list_ndcg@5": ndcg_at_k(s, r, 5), "list_ndcg@10": ndcg_at_k(s, r, 10), "list_mrr": mrr(s, r)}

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from cli import report_command, serving_commands
 from pipeline import env
 from pipeline.config import CURATED_SCHEMA_PATH, DEFAULT_WORK_DIR, DataConfig, PipelineConfig, SampleConfig
+from trainer.config import TuningConfig
 
 env.setup()
 
@@ -95,7 +96,8 @@ def _add_run(sub) -> None:
     run.add_argument(
         "--models",
         default="retrieval,ranking,multitask",
-        help="comma-separated models to train (retrieval, ranking, multitask, dcn: DCN-v2 ranking), "
+        help="comma-separated models to train (retrieval, ranking, multitask; dcn: DCN-v2 ranking; "
+        "listwise / pairwise: ranking trained on per-user lists with a softmax / hinge loss), "
         "or 'none' for the data half only (default: %(default)s)",
     )
     run.add_argument(
@@ -104,6 +106,22 @@ def _add_run(sub) -> None:
         default="auto",
         help="hyperparameters: the synthetic sample's (small, quick) or MovieLens' (pipeline/config.py); "
         "auto: the sample's without --data-dir, else MovieLens'",
+    )
+    tuning = TuningConfig()
+    run.add_argument(
+        "--tune",
+        action="store_true",
+        help="a Tuner (KerasTuner random search on a validation slice of the train split) before the ranking "
+        "model's Trainer, which then trains with the best hyperparameters found",
+    )
+    run.add_argument(
+        "--tune-trials", type=int, default=tuning.max_trials, help="the Tuner's trials, at most (default: %(default)s)"
+    )
+    run.add_argument(
+        "--tune-seconds",
+        type=float,
+        default=tuning.max_seconds,
+        help="no new trial starts after this many seconds (default: %(default)s)",
     )
     run.add_argument(
         "--history-length",
@@ -188,6 +206,7 @@ def config_from_args(args: argparse.Namespace) -> PipelineConfig:
         halt_on_anomalies=not args.no_halt_on_anomalies,
         enable_cache=not args.no_cache,
         parallel_components=args.parallel,
+        tuning=TuningConfig(max_trials=args.tune_trials, max_seconds=args.tune_seconds) if args.tune else None,
         models=select_models(
             args.models, sample=args.model_sizes == "sample" or (args.model_sizes == "auto" and args.data_dir is None)
         ),
@@ -196,11 +215,11 @@ def config_from_args(args: argparse.Namespace) -> PipelineConfig:
 
 def select_models(names: str, sample: bool = False) -> tuple:
     """'retrieval,ranking' -> their ModelConfigs (the sample's, or MovieLens' sizes); 'none' -> no model."""
-    from pipeline.config import dcn_model, default_models, movielens_models
+    from pipeline.config import default_models, movielens_models, optional_models
 
     if names.strip().lower() == "none":
         return ()
-    defaults = {m.name: m for m in (*(default_models() if sample else movielens_models()), dcn_model(sample))}
+    defaults = {m.name: m for m in (*(default_models() if sample else movielens_models()), *optional_models(sample))}
     wanted = [n.strip() for n in names.split(",") if n.strip()]
     unknown = [n for n in wanted if n not in defaults]
     if unknown:

@@ -72,7 +72,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     query.add_argument("--grpc-port", type=int, default=8500)
     query.add_argument("--rest-port", type=int, default=8501)
     query.add_argument("--retrieval-model", default="retrieval")
-    query.add_argument("--ranking-model", default="ranking", help="ranking, or multitask (its rank signature)")
+    query.add_argument(
+        "--ranking-model", default="ranking", help="ranking, multitask (its rank signature), dcn, listwise or pairwise"
+    )
     query.add_argument("--timeout", type=float, default=10.0)
     query.add_argument("--json", action="store_true", help="print JSON instead of a table")
 

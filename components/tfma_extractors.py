@@ -1,5 +1,5 @@
 """TFMA extractors for the TFX Evaluator (its ``custom_extractors`` hook): TFMA's defaults, with
-the per-example features dropped before unbatching when no slice needs them.
+the per-example features dropped before unbatching when no slice or query metric needs them.
 
 TFMA unbatches every extract into one Python dict per example before computing metrics. With
 only the overall slice, the raw features (a user's 50-movie history among them) and the raw
@@ -21,9 +21,11 @@ _DROPPED = (constants.FEATURES_KEY, constants.TRANSFORMED_FEATURES_KEY, constant
 
 
 def slices_need_features(eval_config: tfma.EvalConfig) -> bool:
-    """Whether any slicing spec reads a feature (anything but the overall slice)."""
+    """Whether any slicing spec reads a feature (anything but the overall slice), or any metric
+    groups examples by a query feature (NDCG, MRR...)."""
     specs = list(eval_config.slicing_specs) + [s for c in eval_config.cross_slicing_specs for s in c.slicing_specs]
-    return any(s.feature_keys or s.feature_values or s.slice_keys_sql for s in specs)
+    sliced = any(s.feature_keys or s.feature_values or s.slice_keys_sql for s in specs)
+    return sliced or any(m.query_key for m in eval_config.metrics_specs)
 
 
 def _drop(extracts: dict[str, Any]) -> dict[str, Any]:

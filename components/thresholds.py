@@ -14,3 +14,7 @@ class Thresholds:
     max_rmse_increase: float = 0.02  # ranking: RMSE may not grow more than this over the blessed model
     min_lift_over_popularity: float = 0.0  # retrieval: top-100 accuracy must beat popularity by this share
     max_accuracy_drop: float = 0.01  # retrieval: top-100 accuracy may not fall more than this
+    # listwise ranking (TFMA NDCG@10 over each user's eval movies, gain = stars): its floor, and
+    # how far it may fall below the blessed model's
+    min_ndcg: float = 0.5
+    max_ndcg_drop: float = 0.01

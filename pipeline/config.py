@@ -14,7 +14,7 @@ from pathlib import Path
 from components.thresholds import Thresholds
 from exploration.config import ReportConfig
 from movielens.config import BadLinePolicy, DataConfig, SampleConfig, SplitKind  # noqa: F401 (re-exported)
-from trainer.config import ModelConfig
+from trainer.config import ModelConfig, TuningConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CURATED_SCHEMA_PATH = REPO_ROOT / "schema" / "schema.pbtxt"
@@ -87,6 +87,23 @@ def dcn_model(sample: bool = False) -> ModelConfig:
     return dataclasses.replace(ranking, architecture="dcn", embedding_dim=32, cross_layers=2)
 
 
+def listwise_model(sample: bool = False) -> ModelConfig:
+    """Listwise ranking (trainer/listwise.py): the ranking model's architecture and optimizer,
+    trained on per-user lists with the softmax list loss (`--models ...,listwise`)."""
+    (ranking,) = (m for m in (default_models() if sample else movielens_models()) if m.kind == "ranking")
+    return dataclasses.replace(ranking, ranking_loss="softmax", list_length=10, lists_per_user=10)
+
+
+def pairwise_model(sample: bool = False) -> ModelConfig:
+    """The listwise model's settings with the pairwise hinge loss (`--models ...,pairwise`)."""
+    return dataclasses.replace(listwise_model(sample), ranking_loss="hinge")
+
+
+def optional_models(sample: bool = False) -> tuple[ModelConfig, ...]:
+    """The models `--models` may add to the default three: DCN-v2, listwise and pairwise ranking."""
+    return (dcn_model(sample), listwise_model(sample), pairwise_model(sample))
+
+
 @dataclasses.dataclass(frozen=True)
 class PipelineConfig:
     """Everything a pipeline run needs; paths derive from ``work_dir``."""
@@ -100,6 +117,8 @@ class PipelineConfig:
     # Which models to train (one Trainer -> Evaluator -> Pusher per model); empty: the data half only.
     models: tuple[ModelConfig, ...] = dataclasses.field(default_factory=default_models)
     thresholds: Thresholds = dataclasses.field(default_factory=Thresholds)
+    # A Tuner (KerasTuner) before the ranking model's Trainer with this budget; None: no tuning.
+    tuning: TuningConfig | None = None
     report: ReportConfig = dataclasses.field(default_factory=ReportConfig)
     enable_cache: bool = True
     # Where this repository lives where components run (the container image: /pipeline); None: here.

@@ -13,7 +13,7 @@ from components.exploration_report.component import ExplorationReport
 from components.movielens_example_gen.component import MovieLensExampleGen
 from pipeline.config import REPO_ROOT, PipelineConfig
 from pipeline.fingerprint import fingerprint
-from pipeline.model_components import model_components
+from pipeline.model_components import model_components, tuner_component
 from pipeline.pipeline_ids import (
     ANOMALY_GATE,
     EXAMPLE_GEN,
@@ -23,6 +23,7 @@ from pipeline.pipeline_ids import (
     SCHEMA_GEN,
     STATISTICS_GEN,
     TRANSFORM,
+    TUNED_MODEL,
 )
 
 
@@ -106,8 +107,14 @@ def create_components(config: PipelineConfig) -> list:
     ).with_id(TRANSFORM)
     components.append(transform)
     for model in config.models:
+        hyperparameters = None
+        if config.tuning is not None and model.name == TUNED_MODEL:
+            tuner = tuner_component(config, model, example_gen.outputs["examples"], transform)
+            tuner.add_upstream_node(gate)
+            components.append(tuner)
+            hyperparameters = tuner.outputs["best_hyperparameters"]
         parts = model_components(
-            config, model, example_gen.outputs["examples"], transform, example_gen.outputs["catalogue"]
+            config, model, example_gen.outputs["examples"], transform, example_gen.outputs["catalogue"], hyperparameters
         )
         # Nothing is trained on data that failed validation. Transform does not wait for the gate:
         # it only analyses (its graph is used by nothing but the trainers), side by side with

@@ -8,6 +8,7 @@ EXAMPLE_VALIDATOR = "ExampleValidator"
 ANOMALY_GATE = "AnomalyGate"
 TRANSFORM = "Transform"
 EXPLORATION_REPORT = "ExplorationReport"
+TUNED_MODEL = "ranking"  # `movierec run --tune` puts a Tuner before this model's Trainer
 
 
 def trainer_id(kind: str) -> str:
@@ -20,6 +21,10 @@ def evaluator_id(kind: str) -> str:
 
 def pusher_id(kind: str) -> str:
     return f"{kind.capitalize()}Pusher"
+
+
+def tuner_id(kind: str) -> str:
+    return f"{kind.capitalize()}Tuner"
 
 
 def resolver_id(kind: str) -> str:

@@ -75,7 +75,8 @@ def outputs_table(config: PipelineConfig, views: dict[str, str]) -> str:
 
 
 def model_metrics(metadata_path: str, kind: str) -> dict[str, float]:
-    """The latest evaluation of a model: TFMA's (ranking, RMSE derived from MSE) or TopKEvaluator's."""
+    """The latest evaluation of a model: TFMA's (ranking: RMSE derived from MSE; listwise: ndcg@5,
+    ndcg@10) or TopKEvaluator's."""
     from pipeline.pipeline_ids import evaluator_id
 
     evaluation = outputs.latest_artifact(metadata_path, "ModelEvaluation", evaluator_id(kind))
@@ -93,7 +94,10 @@ def model_metrics(metadata_path: str, kind: str) -> dict[str, float]:
             for entry in per_slice.metric_keys_and_values:
                 if entry.key.is_diff or entry.key.model_name == tfma.BASELINE_KEY:  # the candidate's own values
                     continue
-                result[entry.key.name] = entry.value.double_value.value
+                name = entry.key.name
+                if entry.key.HasField("sub_key") and entry.key.sub_key.HasField("top_k"):
+                    name += f"@{entry.key.sub_key.top_k.value}"  # NDCG@5, NDCG@10
+                result[name] = entry.value.double_value.value
     if "mean_squared_error" in result:
         result["rmse"] = math.sqrt(result["mean_squared_error"])
     return result
@@ -117,6 +121,7 @@ def models_table(config: PipelineConfig) -> str:
             ("popularity_filtered_precision@10", "popularity p@10"),
             ("rmse", "RMSE"),
             ("mean_absolute_error", "MAE"),
+            ("ndcg@10", "NDCG@10"),
         ):
             if key in metrics:
                 shown.append(f"{label} {metrics[key]:.4f}")

@@ -39,6 +39,9 @@ def write_views(metadata_path: str, views_dir: str, schema_path: str | None) -> 
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(rendered, target)  # with the statistics and anomalies views it links to
         written["exploration report (HTML)"] = os.path.join(target, REPORT_FILE)
+    tuning = _tuning_table(metadata_path, views_dir)
+    if tuning:
+        written["tuning table (markdown)"] = tuning
     picture = _feature_importance(metadata_path, views_dir)
     if picture:
         written["DCN-v2 feature importance (PNG)"] = picture
@@ -51,7 +54,7 @@ def _feature_importance(metadata_path: str, views_dir: str) -> str | None:
     """The latest DCN run's feature-importance picture and CSV, copied into the views; the PNG's path."""
     from pipeline import outputs
     from pipeline.pipeline_ids import trainer_id
-    from trainer.dcn import IMPORTANCE_CSV, IMPORTANCE_PNG
+    from trainer.config import IMPORTANCE_CSV, IMPORTANCE_PNG
 
     run = outputs.latest_artifact(metadata_path, "ModelRun", trainer_id("dcn"))
     if run is None or not os.path.exists(os.path.join(run.uri, IMPORTANCE_PNG)):
@@ -59,6 +62,19 @@ def _feature_importance(metadata_path: str, views_dir: str) -> str | None:
     _copied(run.uri, IMPORTANCE_CSV, os.path.join(views_dir, IMPORTANCE_CSV))
     _copied(run.uri, IMPORTANCE_PNG, os.path.join(views_dir, IMPORTANCE_PNG))
     return os.path.join(views_dir, IMPORTANCE_PNG)
+
+
+def _tuning_table(metadata_path: str, views_dir: str) -> str | None:
+    """The latest Tuner's tuning table (CSV and markdown), copied into the views; the markdown's path."""
+    from pipeline import outputs
+    from pipeline.pipeline_ids import TUNED_MODEL, tuner_id
+    from trainer.config import TUNING_CSV, TUNING_MD
+
+    results = outputs.latest_artifact(metadata_path, "TunerResults", tuner_id(TUNED_MODEL))
+    if results is None or not _copied(results.uri, TUNING_MD, os.path.join(views_dir, TUNING_MD)):
+        return None
+    _copied(results.uri, TUNING_CSV, os.path.join(views_dir, TUNING_CSV))
+    return os.path.join(views_dir, TUNING_MD)
 
 
 def _link_from_report(report_html: str, href: str) -> None:

@@ -12,6 +12,7 @@ import tensorflow_transform as tft
 from absl import logging
 
 from movielens.catalogue import tfrecord_path
+from trainer.listwise import sample_list_rows
 from transform import features as F
 
 MOVIE_ID_KEY = "movie_id_raw"  # the raw movie id kept beside the transformed movie features
@@ -110,6 +111,46 @@ def in_memory_dataset(
     options = tf.data.Options()
     options.autotune.enabled = False
     return (dataset.repeat() if repeat else dataset).prefetch(2).with_options(options)
+
+
+def list_dataset(
+    arrays: dict[str, np.ndarray], list_length: int, lists_per_user: int, batch_size: int, seed: int = 42
+) -> tf.data.Dataset:
+    """Endless batches of whole per-user lists for a list loss: each pass draws ``lists_per_user``
+    lists of ``list_length`` of each user's rows (:func:`trainer.listwise.sample_list_rows`), in a
+    random order, ``batch_size // list_length`` lists a batch, flattened to rows (list after list).
+    A padding row repeats the list's first row with rating 0, which the list losses leave out.
+    """
+    users = arrays[F.transformed_name(F.USER_ID)]
+    rng = np.random.default_rng(seed)
+    per_batch = max(1, batch_size // list_length)
+
+    def batches():
+        while True:
+            lists = sample_list_rows(users, list_length, lists_per_user, rng)
+            lists = lists[rng.permutation(len(lists))]
+            for start in range(0, len(lists), per_batch):
+                block = lists[start : start + per_batch]
+                padded = block < 0
+                rows = np.where(padded, block[:, :1], block).reshape(-1)
+                batch = {name: values[rows] for name, values in arrays.items()}
+                batch[F.USER_RATING] = np.where(padded.reshape(-1), 0, batch[F.USER_RATING]).astype(
+                    arrays[F.USER_RATING].dtype
+                )
+                yield batch
+
+    signature = {
+        name: tf.TensorSpec((None, *values.shape[1:]), tf.as_dtype(values.dtype)) for name, values in arrays.items()
+    }
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return tf.data.Dataset.from_generator(batches, output_signature=signature).prefetch(2).with_options(options)
+
+
+def list_steps_per_epoch(users: np.ndarray, list_length: int, lists_per_user: int, batch_size: int) -> int:
+    """Batches of :func:`list_dataset` in one pass: every user with 2 or more rows has its lists."""
+    counts = np.bincount(np.unique(users, return_inverse=True)[1])
+    return steps_per_epoch(int((counts >= 2).sum()) * lists_per_user, max(1, batch_size // list_length))
 
 
 def steps_per_epoch(rows: int, batch_size: int) -> int:

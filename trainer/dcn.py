@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_recommenders as tfrs
 
+from trainer.config import IMPORTANCE_CSV, IMPORTANCE_PNG
 from trainer.towers import HistoryEncoder, TitleEncoder
 from transform import features as F
 
@@ -24,8 +25,6 @@ X = F.transformed_name
 USER_FEATURES: tuple[str, ...] = ("user id", "gender", "age", "occupation", "zip code", "history", "time")
 MOVIE_FEATURES: tuple[str, ...] = ("movie id", "title", "director", "star", "genres", "year and sizes")
 FEATURE_NAMES: tuple[str, ...] = USER_FEATURES + MOVIE_FEATURES
-IMPORTANCE_CSV = "feature_importance.csv"
-IMPORTANCE_PNG = "feature_importance.png"
 
 
 class UserFeatures(tf.keras.Model):

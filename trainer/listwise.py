@@ -73,6 +73,29 @@ class PairwiseHingeLoss(tf.keras.losses.Loss):
         return tf.reduce_sum(hinge * pairs, axis=[1, 2]) / tf.maximum(tf.reduce_sum(pairs, axis=[1, 2]), 1.0)
 
 
+def sample_list_rows(users: np.ndarray, list_length: int, lists_per_user: int, rng: np.random.Generator) -> np.ndarray:
+    """[n, L] row indices: ``lists_per_user`` lists per user of distinct rows of that user, -1 padded.
+
+    Users with fewer than 2 rows get no list; users with fewer than ``list_length`` rows get lists
+    of all their rows, padded. Give it the train split's users to train on (an eval rating can
+    then never be in a training list) and the eval split's to evaluate.
+    """
+    if list_length < 2 or lists_per_user < 1:
+        raise ValueError("list_length must be at least 2 and lists_per_user at least 1")
+    order = np.argsort(users, kind="stable")
+    bounds = np.flatnonzero(np.diff(users[order])) + 1
+    lists = []
+    for rows in np.split(order, bounds):
+        if len(rows) < 2:
+            continue
+        # one random key per (list, row): each list is the user's rows in an independent order
+        keys = rng.random((lists_per_user, len(rows)))
+        picked = rows[np.argsort(keys, axis=1)[:, :list_length]]
+        pad = list_length - picked.shape[1]
+        lists.append(np.pad(picked, ((0, 0), (0, pad)), constant_values=-1) if pad else picked)
+    return np.concatenate(lists) if lists else np.zeros((0, list_length), np.int64)
+
+
 def sample_lists(
     users: np.ndarray,
     movies: np.ndarray,
@@ -81,33 +104,21 @@ def sample_lists(
     lists_per_user: int,
     seed: int = 0,
 ) -> dict[str, np.ndarray]:
-    """Per-user lists of distinct rated movies, drawn from the (user, movie, rating) rows given.
-
-    Pass the train split's rows to train on (an eval rating can then never be in a training list)
-    and the eval split's to evaluate. Users with fewer than 2 ratings get no list; users with fewer
-    than ``list_length`` get lists of all their movies, padded with movie -1 and rating 0.
+    """Per-user lists of distinct rated movies, drawn from the (user, movie, rating) rows given
+    (:func:`sample_list_rows`), padded with movie -1 and rating 0.
     Returns ``user`` [n], ``movie`` [n, L] and ``rating`` [n, L].
     """
-    if list_length < 2 or lists_per_user < 1:
-        raise ValueError("list_length must be at least 2 and lists_per_user at least 1")
-    rng = np.random.default_rng(seed)
-    order = np.argsort(users, kind="stable")
-    bounds = np.flatnonzero(np.diff(users[order])) + 1
-    out_users, out_movies, out_ratings = [], [], []
-    for rows in np.split(order, bounds):
-        if len(rows) < 2:
-            continue
-        for _ in range(lists_per_user):
-            picked = rng.permutation(rows)[:list_length]
-            pad = list_length - len(picked)
-            out_users.append(users[rows[0]])
-            out_movies.append(np.concatenate([movies[picked], np.full(pad, -1, movies.dtype)]))
-            out_ratings.append(np.concatenate([ratings[picked], np.zeros(pad, np.float32)]).astype(np.float32))
+    rows = sample_list_rows(users, list_length, lists_per_user, np.random.default_rng(seed))
+    valid = rows >= 0
+    safe = np.maximum(rows, 0)
     return {
-        "user": np.asarray(out_users, dtype=users.dtype),
-        "movie": np.asarray(out_movies, dtype=movies.dtype).reshape(-1, list_length),
-        "rating": np.asarray(out_ratings, dtype=np.float32).reshape(-1, list_length),
+        "user": users[safe[:, 0]],
+        "movie": np.where(valid, movies[safe], -1).astype(movies.dtype),
+        "rating": np.where(valid, ratings[safe], 0.0).astype(np.float32),
     }
+
+
+LOSSES = {"softmax": ListwiseSoftmaxLoss, "listmle": ListMLELoss, "hinge": PairwiseHingeLoss}
 
 
 def ndcg_at_k(scores: np.ndarray, ratings: np.ndarray, k: int) -> float:

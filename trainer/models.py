@@ -14,6 +14,7 @@ import tensorflow_recommenders as tfrs
 
 from trainer.config import ModelConfig
 from trainer.dcn import CrossRatingHead, MovieFeatures, UserFeatures
+from trainer.listwise import LOSSES as LIST_LOSSES
 from trainer.towers import CandidateTower, QueryTower, RatingHead
 from transform import features as F
 
@@ -70,7 +71,11 @@ class MovieModel(tfrs.Model):
             self.retrieval_task = tfrs.tasks.Retrieval(metrics=metrics, remove_accidental_hits=True)
         if config.has_rating:
             self.rating = rating_head(config, sizes, global_mean)
-        if config.has_rating:
+        self.list_loss: tf.keras.losses.Loss | None = None
+        if config.is_listwise:
+            # batches are whole lists, list_length rows each (trainer/data.py list_dataset)
+            self.list_loss = LIST_LOSSES[config.ranking_loss]()
+        elif config.has_rating:
             self.rating_task = tfrs.tasks.Ranking(
                 loss=tf.keras.losses.MeanSquaredError(),
                 metrics=[tf.keras.metrics.RootMeanSquaredError(name="rmse")],
@@ -141,6 +146,10 @@ class MovieModel(tfrs.Model):
         if self.rating_task is not None:
             rating = self.rating_task(labels=features[F.USER_RATING], predictions=out["rating"])
             loss += self.config.rating_weight * rating
+        if self.list_loss is not None:
+            shape = [-1, self.config.list_length]  # padding rows have rating 0: the loss leaves them out
+            labels = tf.reshape(features[F.USER_RATING], shape)
+            loss += self.config.rating_weight * self.list_loss(labels, tf.reshape(out["rating"], shape))
         return loss + sum(self.losses) if self.losses else loss
 
 

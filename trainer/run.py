@@ -14,11 +14,13 @@ from absl import logging
 from tfx.components.trainer.fn_args_utils import FnArgs
 
 from trainer import dcn, ease
-from trainer.config import CATALOGUE_URI_KEY, HISTORY_FILE, MODEL_CONFIG_KEY, ModelConfig
+from trainer.config import CATALOGUE_URI_KEY, HISTORY_FILE, MODEL_CONFIG_KEY, ModelConfig, apply_hyperparameters
 from trainer.data import (
     catalogue_dataset,
     catalogue_tensors,
     in_memory_dataset,
+    list_dataset,
+    list_steps_per_epoch,
     load_split,
     rows_by_vocabulary_index,
     steps_per_epoch,
@@ -79,9 +81,16 @@ def train(config: ModelConfig, fn_args: FnArgs) -> tuple[MovieModel, dict]:
     tft_output = tft.TFTransformOutput(fn_args.transform_output)
     catalogue_uri = fn_args.custom_config[CATALOGUE_URI_KEY]
     train_arrays = load_split(fn_args.train_files, tft_output)
-    train_ds = in_memory_dataset(train_arrays, config.batch_size, seed=config.seed, repeat=True)
     sizes = vocab_sizes(tft_output)
     stats = train_statistics(train_arrays)
+    if config.is_listwise:  # whole per-user lists, drawn afresh each epoch
+        train_ds = list_dataset(
+            train_arrays, config.list_length, config.lists_per_user, config.batch_size, seed=config.seed
+        )
+        steps = list_steps_per_epoch(stats.users, config.list_length, config.lists_per_user, config.batch_size)
+    else:
+        train_ds = in_memory_dataset(train_arrays, config.batch_size, seed=config.seed, repeat=True)
+        steps = steps_per_epoch(len(stats.movies), config.batch_size)
     catalogue = catalogue_tensors(catalogue_uri, tft_output)
     rows = rows_by_vocabulary_index(catalogue[MOVIE_XF], sizes[F.MOVIE_ID])
     candidates = None
@@ -107,7 +116,7 @@ def train(config: ModelConfig, fn_args: FnArgs) -> tuple[MovieModel, dict]:
         eval_ds = transformed_batches(fn_args.eval_files, tft_output, config.batch_size)
     history = model.fit(
         train_ds,
-        steps_per_epoch=steps_per_epoch(len(stats.movies), config.batch_size),  # one iterator, every epoch
+        steps_per_epoch=steps,  # one iterator, every epoch
         validation_data=eval_ds,
         validation_freq=config.epochs,  # eval-split loss (and in-batch top-K) once, after the last epoch
         epochs=config.epochs,
@@ -154,7 +163,13 @@ def feature_importance(model: MovieModel, config: ModelConfig, directory: str) -
 def run_fn(fn_args: FnArgs) -> None:
     """Called by the TFX Trainer (GenericExecutor)."""
     config = ModelConfig.from_dict(dict(fn_args.custom_config[MODEL_CONFIG_KEY]))
+    tuned = (fn_args.hyperparameters or {}).get("values") or {}
+    if tuned:  # the Tuner's best values (TFX's hyperparameters channel)
+        config = apply_hyperparameters(config, tuned)
+        logging.warning("[movierec] %s: the Tuner's hyperparameters: %s", config.name, tuned)
     _, record = train(config, fn_args)
+    if tuned:
+        record["tuned_hyperparameters"] = tuned
     os.makedirs(fn_args.model_run_dir, exist_ok=True)
     with tf.io.gfile.GFile(os.path.join(fn_args.model_run_dir, HISTORY_FILE), "w") as f:
         json.dump(record, f, indent=2)

@@ -54,11 +54,14 @@ class MovieTrainer(base_component.BaseComponent):
         catalogue: types.BaseChannel,
         run_fn: str,
         custom_config: dict[str, Any],
+        hyperparameters: types.BaseChannel | None = None,
     ) -> None:
+        """``hyperparameters``: a Tuner's ``best_hyperparameters`` (run_fn applies them)."""
         spec = MovieTrainerSpec(
             examples=examples,
             transform_graph=transform_graph,
             catalogue=catalogue,
+            hyperparameters=hyperparameters,
             run_fn=run_fn,
             train_args=trainer_pb2.TrainArgs(),
             eval_args=trainer_pb2.EvalArgs(),

@@ -35,6 +35,9 @@ def _write(path: str, labels: np.ndarray, predictions: np.ndarray) -> None:
 def test_only_the_overall_slice_needs_no_features() -> None:
     assert not X.slices_need_features(_config())
     assert X.slices_need_features(_config(tfma.SlicingSpec(), tfma.SlicingSpec(feature_keys=["gender"])))
+    by_query = _config()
+    by_query.metrics_specs[0].query_key = "user_id"
+    assert X.slices_need_features(by_query)
 
 
 def test_drop_stage_sits_just_before_unbatching_and_only_without_feature_slices() -> None:

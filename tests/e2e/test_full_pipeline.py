@@ -37,7 +37,7 @@ def run(tmp_path_factory):
                 "--work-dir",
                 str(work),
                 "--models",
-                "retrieval,ranking,dcn",
+                "retrieval,ranking,dcn,listwise",
                 "--model-sizes",
                 "sample",
             ]
@@ -53,11 +53,13 @@ def test_models_are_blessed_and_pushed_in_tf_serving_layout(run):
     _, work, code, printed = run
     assert code == 0
     table = printed[printed.index("model ") :]  # the models table ends the run
-    for kind in ("retrieval", "ranking", "dcn"):
+    for kind in ("retrieval", "ranking", "dcn", "listwise"):
         row = next(line for line in table.splitlines() if line.startswith(kind))
         assert "blessed" in row and str(work / "serving" / kind) in row
     assert "top-100" in table and "RMSE" in table
-    for kind in ("retrieval", "ranking", "dcn"):
+    listwise = next(line for line in table.splitlines() if line.startswith("listwise"))
+    assert "NDCG@10" in listwise and "RMSE" not in listwise  # a ranking score, gated on NDCG
+    for kind in ("retrieval", "ranking", "dcn", "listwise"):
         versions = _versions(work, kind)
         assert len(versions) == 1 and versions[0].name.isdigit()
         loaded = tf.saved_model.load(str(versions[0]))
@@ -95,12 +97,13 @@ def test_dcn_writes_its_feature_importance_picture_into_the_views(run):
 
 def test_a_rerun_on_unchanged_data_is_cached_and_pushes_nothing(run):
     root, work, _, _ = run
-    argv = ["run", "--data-dir", str(root / "data"), "--work-dir", str(work), "--models", "retrieval,ranking,dcn"]
+    models = "retrieval,ranking,dcn,listwise"
+    argv = ["run", "--data-dir", str(root / "data"), "--work-dir", str(work), "--models", models]
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
         assert main([*argv, "--model-sizes", "sample"]) == 0
     text = printed.getvalue()
-    for kind in ("retrieval", "ranking", "dcn"):
+    for kind in ("retrieval", "ranking", "dcn", "listwise"):
         for component in (trainer_id(kind), evaluator_id(kind), pusher_id(kind)):
             line = next(x for x in text.splitlines() if f"✔ {component} finished" in x)
             assert line.endswith("(cached)"), line

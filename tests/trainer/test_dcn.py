@@ -15,7 +15,7 @@ import tensorflow_transform as tft
 from serving import contract as C
 from tests.model_data import fn_args
 from trainer import dcn
-from trainer.config import ModelConfig
+from trainer.config import IMPORTANCE_CSV, IMPORTANCE_PNG, ModelConfig
 from trainer.data import transformed_batches
 from trainer.models import MovieModel, make_optimizer
 from trainer.run import HISTORY_FILE, run_fn
@@ -101,11 +101,11 @@ def test_a_dcn_run_exports_and_writes_its_feature_importance(transformed, tmp_pa
     assert names == list(dcn.FEATURE_NAMES) and matrix.shape == (len(names), len(names))
     assert (matrix > 0).all()
 
-    with open(tmp_path / "run" / dcn.IMPORTANCE_CSV) as f:
+    with open(tmp_path / "run" / IMPORTANCE_CSV) as f:
         rows = list(csv.reader(f))
     assert rows[0] == ["feature", *names] and [r[0] for r in rows[1:]] == names
     np.testing.assert_allclose(np.array([r[1:] for r in rows[1:]], float), matrix, rtol=1e-4)
-    png = (tmp_path / "run" / dcn.IMPORTANCE_PNG).read_bytes()
+    png = (tmp_path / "run" / IMPORTANCE_PNG).read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 10_000
 
     # the exported ranking signatures give the in-memory model's ratings

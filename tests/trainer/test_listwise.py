@@ -82,3 +82,57 @@ def test_ndcg_and_mrr_by_hand():
     assert listwise.ndcg_at_k(np.array([[0.1, 0.9, 0.0]]), ratings, 2) == pytest.approx(1.0)
     mrr = listwise.mrr(np.array([[0.9, 0.5, 0.1], [0.3, 0.2, 0.1]]), np.array([[3.0, 5.0, 4.0], [1.0, 2.0, 3.0]]))
     assert mrr == pytest.approx((1 / 2 + 0.0) / 2)
+
+
+def test_sampled_list_rows_are_distinct_rows_of_one_user_padded_at_the_end() -> None:
+    from trainer.listwise import sample_list_rows
+
+    users = np.array([5] * 30 + [7] * 4 + [9] * 1)  # user 9: one row, no list
+    rows = sample_list_rows(users, list_length=6, lists_per_user=3, rng=np.random.default_rng(0))
+    assert rows.shape == (6, 6)
+    for row in rows:
+        kept = row[row >= 0]
+        assert len(set(kept)) == len(kept) and len(set(users[kept])) == 1
+        assert (row[len(kept) :] == -1).all()  # padding only at the end
+    assert sorted(len(r[r >= 0]) for r in rows) == [4, 4, 4, 6, 6, 6]
+    assert len({tuple(r) for r in rows[users[rows[:, 0]] == 5]}) == 3  # independent draws
+
+
+def test_list_batches_are_whole_lists_with_padding_rated_zero() -> None:
+    from trainer.data import list_dataset, list_steps_per_epoch
+    from transform import features as F
+
+    user_key = F.transformed_name(F.USER_ID)
+    users = np.repeat(np.arange(5), [8, 3, 1, 6, 2])
+    arrays = {
+        user_key: users.astype(np.int64),
+        F.USER_RATING: np.arange(1, len(users) + 1, dtype=np.float32),  # unique: identifies the row
+    }
+    dataset = list_dataset(arrays, list_length=4, lists_per_user=2, batch_size=8, seed=1)
+    steps = list_steps_per_epoch(users, 4, 2, 8)
+    assert steps == 4  # 4 users with 2+ rows x 2 lists, 2 lists a batch
+    seen = []
+    for batch in dataset.take(steps):
+        lists_users = batch[user_key].numpy().reshape(-1, 4)
+        ratings = batch[F.USER_RATING].numpy().reshape(-1, 4)
+        for u, r in zip(lists_users, ratings, strict=True):
+            assert len(set(u)) == 1  # one user per list
+            real = r[r > 0]
+            assert (r[len(real) :] == 0).all() and len(set(real)) == len(real)
+            assert set(users[(real - 1).astype(int)]) == {u[0]}
+            seen.append(u[0])
+    assert sorted(seen) == [0, 0, 1, 1, 3, 3, 4, 4]  # every user with a list, twice
+
+
+def test_list_losses_need_the_towers_ranking_model() -> None:
+    from trainer.config import ModelConfig
+
+    config = ModelConfig(kind="ranking", ranking_loss="listmle")
+    assert config.is_listwise and config.name == "listwise"
+    assert ModelConfig(kind="ranking", ranking_loss="hinge").name == "pairwise"
+    with pytest.raises(ValueError, match="list loss"):
+        ModelConfig(kind="multitask", ranking_loss="softmax")
+    with pytest.raises(ValueError, match="list loss"):
+        ModelConfig(kind="ranking", architecture="dcn", ranking_loss="softmax")
+    with pytest.raises(ValueError, match="ranking_loss"):
+        ModelConfig(kind="ranking", ranking_loss="lambda")  # type: ignore[arg-type]

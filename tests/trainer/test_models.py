@@ -246,3 +246,18 @@ def test_run_fn_writes_the_model_and_its_history(transformed, tmp_path):
     assert "val_rmse" in history["history"]
     loaded = tf.saved_model.load(args.serving_model_dir)
     assert set(loaded.signatures) == {C.SERVING_DEFAULT, C.TF_EXAMPLE, C.TRANSFORM_FEATURES, C.MOVIES}
+
+
+@pytest.mark.parametrize("loss", ["softmax", "hinge"])
+def test_a_list_loss_trains_and_exports_a_ranking_score(transformed, tmp_path, loss):
+    config = ModelConfig(
+        kind="ranking", embedding_dim=16, epochs=6, batch_size=120, optimizer="adam", learning_rate=0.01,
+        ranking_loss=loss, list_length=6, lists_per_user=4,
+    )  # fmt: skip
+    args = fn_args(transformed, tmp_path, config.to_dict())
+    _, record = train(config, args)
+    losses = record["history"]["loss"]
+    assert losses[-1] < losses[0], losses
+    loaded = tf.saved_model.load(args.serving_model_dir)
+    scores = loaded.signatures[C.TF_EXAMPLE](examples=_raw_eval_examples(transformed))[C.PREDICTED_RATING]
+    assert scores.shape == (64,) and np.isfinite(scores.numpy()).all()

@@ -1,0 +1,1 @@
+"""TFX's Tuner with a tuning table."""
