@@ -99,6 +99,8 @@ class PipelineConfig:
     halt_on_anomalies: bool = True
     # Which models to train (one Trainer -> Evaluator -> Pusher per model); empty: the data half only.
     models: tuple[ModelConfig, ...] = dataclasses.field(default_factory=default_models)
+    # Transform runs only for the models, unless this asks for its graph anyway (the tests build one).
+    transform_without_models: bool = False
     thresholds: Thresholds = dataclasses.field(default_factory=Thresholds)
     report: ReportConfig = dataclasses.field(default_factory=ReportConfig)
     enable_cache: bool = True
