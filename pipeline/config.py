@@ -116,6 +116,8 @@ class PipelineConfig:
     halt_on_anomalies: bool = True
     # Which models to train (one Trainer -> Evaluator -> Pusher per model); empty: the data half only.
     models: tuple[ModelConfig, ...] = dataclasses.field(default_factory=default_models)
+    # Transform runs only for the models, unless this asks for its graph anyway (the tests build one).
+    transform_without_models: bool = False
     thresholds: Thresholds = dataclasses.field(default_factory=Thresholds)
     # A Tuner (KerasTuner) before the ranking model's Trainer with this budget; None: no tuning.
     tuning: TuningConfig | None = None

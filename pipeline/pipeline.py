@@ -92,6 +92,8 @@ def create_components(config: PipelineConfig) -> list:
                 config=config.report,
             ).with_id(EXPLORATION_REPORT)
         )
+    if not config.models and not config.transform_without_models:
+        return components  # the data half only: nothing would read Transform's graph
     transform = BatchedTransform(
         examples=example_gen.outputs["examples"],
         schema=schema,

@@ -22,7 +22,12 @@ def build_transformed(root: Path) -> TransformedData:
     from pipeline import local_runner
     from pipeline.config import DataConfig, PipelineConfig
 
-    config = PipelineConfig(work_dir=str(root / "work"), data=DataConfig(data_dir=str(root / "data")), models=())
+    config = PipelineConfig(
+        work_dir=str(root / "work"),
+        data=DataConfig(data_dir=str(root / "data")),
+        models=(),
+        transform_without_models=True,
+    )
     pr = config.pipeline_root
     if not glob.glob(f"{pr}/Transform/transform_graph/*"):
         generate(root / "data", SyntheticSpec(users=60, movies=40, ratings=1200, seed=3))
