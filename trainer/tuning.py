@@ -98,8 +98,13 @@ class _BudgetOracle(kt.oracles.RandomSearchOracle):
         return super().populate_space(trial_id)
 
 
-class BudgetedRandomSearch(kt.Tuner):
-    """KerasTuner's random search with a seconds budget, timing each trial for the tuning table."""
+class BudgetedRandomSearch(kt.engine.base_tuner.BaseTuner):
+    """Random search with a seconds budget, timing each trial for the tuning table.
+
+    KerasTuner's ``kt.Tuner`` checks models against Keras 3 (installed beside TensorFlow's
+    legacy Keras, which these TFRS models use), so this tuner runs its own trial: build, fit for
+    the trial's epochs, report the best epoch's validation RMSE.
+    """
 
     def __init__(self, hypermodel: kt.HyperModel, tuning: TuningConfig, seed: int, **kwargs) -> None:
         oracle = _BudgetOracle(
@@ -108,6 +113,11 @@ class BudgetedRandomSearch(kt.Tuner):
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
         self.trial_seconds: dict[str, float] = {}
         self._started: dict[str, float] = {}
+
+    def run_trial(self, trial, *fit_args, **fit_kwargs) -> dict[str, float]:
+        model = self.hypermodel.build(trial.hyperparameters)
+        history = self.hypermodel.fit(trial.hyperparameters, model, *fit_args, **fit_kwargs)
+        return {OBJECTIVE: float(min(history.history[OBJECTIVE]))}
 
     def on_trial_begin(self, trial) -> None:
         self._started[trial.trial_id] = time.perf_counter()
@@ -180,7 +190,7 @@ def tuner_fn(fn_args: FnArgs) -> TunerFnResult:
     if base.kind != "ranking" or base.is_listwise:
         raise ValueError(f"the tuner searches the pointwise ranking model, not {base.name!r}")
     tuning = TuningConfig(**fn_args.custom_config.get(TUNING_CONFIG_KEY, {}))
-    tft_output = tft.TFTransformOutput(fn_args.transform_output)
+    tft_output = tft.TFTransformOutput(fn_args.transform_graph_path or fn_args.transform_output)
     train, validation = validation_slices(load_split(fn_args.train_files, tft_output), tuning.validation_every)
     hypermodel = RatingHyperModel(
         base, vocab_sizes(tft_output), float(train[F.USER_RATING].mean()), len(train[F.USER_RATING])
