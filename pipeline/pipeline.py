@@ -92,8 +92,14 @@ def create_components(config: PipelineConfig) -> list:
                 config=config.report,
             ).with_id(EXPLORATION_REPORT)
         )
-    if not config.models and not config.transform_without_models:
-        return components  # the data half only: nothing would read Transform's graph
+    if config.models or config.transform_without_models:  # nothing reads Transform's graph without models
+        components += _model_half(config, example_gen, schema, gate)
+    return components
+
+
+def _model_half(config: PipelineConfig, example_gen, schema, gate) -> list:
+    """Transform, then per model (an optional Tuner,) Trainer -> resolver -> Evaluator -> Pusher."""
+    components: list = []
     transform = BatchedTransform(
         examples=example_gen.outputs["examples"],
         schema=schema,
