@@ -25,6 +25,18 @@ TUNER_FN = "trainer.tuning.tuner_fn"
 TFMA_EXTRACTORS = "components.tfma_extractors"
 
 
+def _rating_eval_config(metrics_specs: list[tfma.MetricsSpec]) -> tfma.EvalConfig:
+    """TFMA on the rankers' tf_example signature (label: the stars), the overall slice only."""
+    return tfma.EvalConfig(
+        model_specs=[
+            tfma.ModelSpec(signature_name=C.TF_EXAMPLE, label_key=F.USER_RATING, prediction_key=C.PREDICTED_RATING)
+        ],
+        slicing_specs=[tfma.SlicingSpec()],
+        metrics_specs=metrics_specs,
+        options=tfma.Options(include_default_metrics=wrappers_pb2.BoolValue(value=False)),
+    )
+
+
 def ranking_eval_config(thresholds: Thresholds) -> tfma.EvalConfig:
     """TFMA on the tf_example signature: MSE (gated), MAE, example count. RMSE = sqrt(MSE)."""
     mse_threshold = tfma.MetricThreshold(
@@ -35,12 +47,8 @@ def ranking_eval_config(thresholds: Thresholds) -> tfma.EvalConfig:
             absolute={"value": (thresholds.max_rmse + thresholds.max_rmse_increase) ** 2 - thresholds.max_rmse**2},
         ),
     )
-    return tfma.EvalConfig(
-        model_specs=[
-            tfma.ModelSpec(signature_name=C.TF_EXAMPLE, label_key=F.USER_RATING, prediction_key=C.PREDICTED_RATING)
-        ],
-        slicing_specs=[tfma.SlicingSpec()],
-        metrics_specs=[
+    return _rating_eval_config(
+        [
             tfma.MetricsSpec(
                 metrics=[
                     tfma.MetricConfig(class_name="MeanSquaredError", threshold=mse_threshold),
@@ -48,8 +56,7 @@ def ranking_eval_config(thresholds: Thresholds) -> tfma.EvalConfig:
                     tfma.MetricConfig(class_name="ExampleCount"),
                 ]
             )
-        ],
-        options=tfma.Options(include_default_metrics=wrappers_pb2.BoolValue(value=False)),
+        ]
     )
 
 
@@ -62,12 +69,8 @@ def listwise_eval_config(thresholds: Thresholds) -> tfma.EvalConfig:
             direction=tfma.MetricDirection.HIGHER_IS_BETTER, absolute={"value": -thresholds.max_ndcg_drop}
         ),
     )
-    return tfma.EvalConfig(
-        model_specs=[
-            tfma.ModelSpec(signature_name=C.TF_EXAMPLE, label_key=F.USER_RATING, prediction_key=C.PREDICTED_RATING)
-        ],
-        slicing_specs=[tfma.SlicingSpec()],
-        metrics_specs=[
+    return _rating_eval_config(
+        [
             tfma.MetricsSpec(
                 query_key=F.USER_ID,
                 binarize=tfma.BinarizationOptions(top_k_list={"values": [5, 10]}),
@@ -80,8 +83,7 @@ def listwise_eval_config(thresholds: Thresholds) -> tfma.EvalConfig:
                     tfma.MetricConfig(class_name="QueryStatistics"),
                 ],
             )
-        ],
-        options=tfma.Options(include_default_metrics=wrappers_pb2.BoolValue(value=False)),
+        ]
     )
 
 
