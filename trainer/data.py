@@ -104,6 +104,12 @@ def in_memory_dataset(
             index = order[start : start + batch_size]
             yield {name: values[index] for name, values in arrays.items()}
 
+    return _numpy_batches(batches, arrays, repeat)
+
+
+def _numpy_batches(batches, arrays: dict[str, np.ndarray], repeat: bool = False) -> tf.data.Dataset:
+    """A dataset of the dict batches ``batches()`` yields (the arrays' dtypes and trailing shapes),
+    with a fixed prefetch and tf.data autotuning off (see :func:`in_memory_dataset`)."""
     signature = {
         name: tf.TensorSpec((None, *values.shape[1:]), tf.as_dtype(values.dtype)) for name, values in arrays.items()
     }
@@ -139,12 +145,7 @@ def list_dataset(
                 )
                 yield batch
 
-    signature = {
-        name: tf.TensorSpec((None, *values.shape[1:]), tf.as_dtype(values.dtype)) for name, values in arrays.items()
-    }
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    return tf.data.Dataset.from_generator(batches, output_signature=signature).prefetch(2).with_options(options)
+    return _numpy_batches(batches, arrays)  # endless already: a fresh draw of lists each pass
 
 
 def list_steps_per_epoch(users: np.ndarray, list_length: int, lists_per_user: int, batch_size: int) -> int:
