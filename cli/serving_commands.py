@@ -35,6 +35,21 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--model-config-file", default=None, help="a TF Serving models.config (default: every model)")
     serve.add_argument("--poll-seconds", type=float, default=1.0, help="how often to look for new versions")
     serve.add_argument("--local", action="store_true", help="the local server even if tensorflow_model_server is found")
+    limits = serve.add_argument_group("limits of the local server (docs/serving.md)")
+    limits.add_argument("--max-instances", type=int, default=10_000, help="rows in one predict request (%(default)s)")
+    limits.add_argument("--max-body-mb", type=float, default=64, help="REST body / gRPC message size (%(default)s)")
+    limits.add_argument(
+        "--max-concurrent-requests", type=int, default=16, help="predicts running at once (%(default)s)"
+    )
+    limits.add_argument(
+        "--max-queued-requests", type=int, default=512, help="waiting beyond those; then 429 (%(default)s)"
+    )
+    limits.add_argument(
+        "--allow-model-root",
+        action="append",
+        default=[],
+        help="a folder HandleReloadConfigRequest may load models from besides --serving-dir (repeatable)",
+    )
     _policy_args(serve)
 
     query = sub.add_parser("query", help="recommendations for a user from a running model server")
@@ -89,8 +104,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not os.path.isdir(args.serving_dir) and not args.model_config_file:
         print(f"movierec serve: {args.serving_dir}: no serving directory (run `movierec run` first)", file=sys.stderr)
         return 2
+    from serving.limits import ServingLimits
     from serving.server import ServerOptions, serve
 
+    try:
+        limits = ServingLimits(
+            max_instances=args.max_instances,
+            max_body_bytes=int(args.max_body_mb * (1 << 20)),
+            max_concurrent_requests=args.max_concurrent_requests,
+            max_queued_requests=args.max_queued_requests,
+        )
+    except ValueError as e:
+        print(f"movierec serve: {e}", file=sys.stderr)
+        return 2
     options = ServerOptions(
         serving_dir=args.serving_dir,
         host=args.host,
@@ -99,6 +125,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         model_config_file=args.model_config_file,
         policy=_policy(args),
         poll_seconds=args.poll_seconds,
+        limits=limits,
+        allowed_model_roots=tuple(os.path.abspath(r) for r in args.allow_model_root),
     )
     config_dir = os.path.join(os.path.dirname(os.path.abspath(args.serving_dir)), "serving-config")
     return serve(options, sys.stdout, config_dir, use_binary=not args.local)

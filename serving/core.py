@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -12,19 +13,65 @@ from tensorflow.core.protobuf import error_codes_pb2
 from tensorflow_serving.apis import get_model_metadata_pb2, get_model_status_pb2, model_pb2
 
 from serving.errors import InvalidArgument, ServingError
+from serving.limits import ServingLimits
 from serving.metrics import Metrics
+from serving.model_config import ModelEntry
 from serving.model_store import ModelStore
 from serving.servable import Servable
 
 SIGNATURE_DEF = "signature_def"
 
 
+UNKNOWN_LABEL = "<unknown>"  # the metrics label of every model name or signature the server does not have
+REQUEST_KINDS = ("status", "metadata")  # the signature label of non-predict requests
+
+
 class ServerCore:
     """The store of models plus request accounting (metrics per model, signature and status)."""
 
-    def __init__(self, store: ModelStore, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        store: ModelStore,
+        metrics: Metrics | None = None,
+        limits: ServingLimits | None = None,
+        model_roots: tuple[str, ...] = (),
+    ) -> None:
         self.store = store
         self.metrics = metrics or Metrics()
+        self.limits = limits or ServingLimits()
+        self.model_roots = tuple(os.path.realpath(r) for r in model_roots)
+
+    def check_base_paths(self, entries: list[ModelEntry]) -> None:
+        """PERMISSION_DENIED unless every model's base path lies under an allowed root (a config
+        reload must not make the server read arbitrary folders)."""
+        for entry in entries:
+            path = os.path.realpath(entry.base_path)
+            if not any(path == root or path.startswith(root + os.sep) for root in self.model_roots):
+                roots = ", ".join(self.model_roots) or "(none)"
+                raise ServingError(
+                    f"model {entry.name}: base_path {entry.base_path} is outside the allowed model roots {roots} "
+                    "(movierec serve --allow-model-root widens them)",
+                    "PERMISSION_DENIED",
+                )
+
+    def check_rows(self, rows: int, where: str = "request") -> None:
+        """InvalidArgument when one request carries more rows than ``max_instances``."""
+        if rows > self.limits.max_instances:
+            raise InvalidArgument(
+                f"{where}: {rows} instances in one request, over the limit of {self.limits.max_instances} "
+                "(movierec serve --max-instances): split the request"
+            )
+
+    def labels(self, model: str, signature: str) -> tuple[str, str]:
+        """Metrics labels: names the server does not serve fold into one label (the label sets stay bounded)."""
+        if model not in self.store.model_names:
+            return UNKNOWN_LABEL, UNKNOWN_LABEL if signature not in REQUEST_KINDS else signature
+        if signature in REQUEST_KINDS or not signature or signature in self.store.signature_names(model):
+            return model, signature
+        return model, UNKNOWN_LABEL
+
+    def observe(self, model: str, signature: str, protocol: str, status: str, seconds: float) -> None:
+        self.metrics.observe(*self.labels(model, signature), protocol, status, seconds)
 
     @contextmanager
     def request(self, model: str, signature: str, protocol: str) -> Iterator[None]:
@@ -40,7 +87,7 @@ class ServerCore:
             status = "INTERNAL"
             raise
         finally:
-            self.metrics.observe(model, signature, protocol, status, time.perf_counter() - started)
+            self.observe(model, signature, protocol, status, time.perf_counter() - started)
 
     def predict(
         self,
@@ -50,10 +97,11 @@ class ServerCore:
         signature: str,
         inputs: Mapping[str, Any],
         output_filter: list[str] | None = None,
+        exact_dtypes: bool = False,
     ) -> tuple[Servable, str, dict[str, np.ndarray]]:
         servable = self.store.servable(name, version, label)
         signature = servable.signature(signature)
-        return servable, signature, servable.predict(signature, inputs, output_filter)
+        return servable, signature, servable.predict(signature, inputs, output_filter, exact_dtypes)
 
     def status(self, name: str, version: int | None, label: str | None) -> get_model_status_pb2.GetModelStatusResponse:
         if not name:

@@ -52,12 +52,20 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         with self.core.request(name, request.model_spec.signature_name, PROTOCOL):
             inputs = {}
             for key, proto in request.inputs.items():
+                if proto.tensor_shape.dim:
+                    self.core.check_rows(proto.tensor_shape.dim[0].size, f"input '{key}'")
                 try:
                     inputs[key] = tf.make_ndarray(proto)
                 except (TypeError, ValueError) as e:
                     raise InvalidArgument(f"input '{key}': not a valid TensorProto: {e}") from None
             servable, signature, outputs = self.core.predict(
-                name, version, label, request.model_spec.signature_name, inputs, list(request.output_filter) or None
+                name,
+                version,
+                label,
+                request.model_spec.signature_name,
+                inputs,
+                list(request.output_filter) or None,
+                exact_dtypes=True,
             )
             response = predict_pb2.PredictResponse()
             fill_model_spec(response.model_spec, servable, signature)
@@ -94,20 +102,32 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer):
     @_abort_on_error
     def HandleReloadConfigRequest(self, request, context):
         """Replace the served models with the request's ModelServerConfig (as TF Serving does)."""
-        self.core.store.set_entries(model_config.entries(request.config))
+        entries = model_config.entries(request.config)
+        self.core.check_base_paths(entries)
+        self.core.store.set_entries(entries)
         self.core.store.poll(settle=False)
         response = model_management_pb2.ReloadConfigResponse()
         response.status.error_code = 0
         return response
 
 
-def make_server(core: ServerCore, host: str, port: int, workers: int = 16) -> tuple[grpc.Server, int]:
-    """The gRPC server (not started yet) and the port it bound."""
+def make_server(core: ServerCore, host: str, port: int) -> tuple[grpc.Server, int]:
+    """The gRPC server (not started yet) and the port it bound, with the core's limits: message
+    size, HTTP/2 streams per connection, keepalive, worker threads and queued calls (beyond them
+    a call gets RESOURCE_EXHAUSTED)."""
+    limits = core.limits
+    keepalive_ms = int(limits.grpc_keepalive_seconds * 1000)
     server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grpc"),
+        futures.ThreadPoolExecutor(max_workers=limits.max_concurrent_requests, thread_name_prefix="grpc"),
+        maximum_concurrent_rpcs=limits.max_concurrent_requests + limits.max_queued_requests,
         options=[
-            ("grpc.max_receive_message_length", 64 << 20),
-            ("grpc.max_send_message_length", 64 << 20),
+            ("grpc.max_receive_message_length", limits.max_body_bytes),
+            ("grpc.max_send_message_length", limits.max_body_bytes),
+            ("grpc.max_concurrent_streams", limits.max_concurrent_streams),
+            ("grpc.keepalive_time_ms", keepalive_ms),
+            ("grpc.keepalive_timeout_ms", 20_000),
+            ("grpc.http2.min_ping_interval_without_data_ms", 5_000),
+            ("grpc.keepalive_permit_without_calls", 1),
             ("grpc.so_reuseport", 0),  # a second server on a busy port must fail, not share its traffic
         ],
     )

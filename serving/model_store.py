@@ -72,6 +72,24 @@ def files_present(path: str) -> bool:
     return True
 
 
+def releasable(states: dict[int, VersionState], wanted: list[int]) -> list[int]:
+    """The AVAILABLE versions that may be released now (TF Serving's availability-preserving policy).
+
+    A version is released only once the versions replacing it are AVAILABLE: while a wanted version
+    is still loading (or failed to load), the newest other loaded versions go on serving, up to as
+    many as are wanted (at least one), whether their folders are still on disk or not; a version
+    whose folder disappeared (a rollback) serves from memory until its replacement is up.
+    """
+    available = sorted((v for v, s in states.items() if s.state == AVAILABLE), reverse=True)
+    keep = [v for v in available if v in wanted]
+    for v in available:
+        if len(keep) >= max(1, len(wanted)):
+            break
+        if v not in keep:
+            keep.append(v)
+    return [v for v in available if v not in keep]
+
+
 class ModelStore:
     """Every configured model's versions; ``poll()`` brings them in line with the disk."""
 
@@ -143,15 +161,7 @@ class ModelStore:
                 continue
             self._pending.pop(key, None)
             self._load(entry.name, version, path, fp)
-        available = sorted((v for v, s in states.items() if s.state == AVAILABLE), reverse=True)
-        keep = [v for v in available if v in wanted and v in on_disk]
-        # availability first: while a wanted version is missing, the newest loaded others go on serving
-        for v in available:
-            if len(keep) >= max(1, len(wanted)):
-                break
-            if v not in keep and v in on_disk:
-                keep.append(v)
-        self._release(entry.name, [v for v in available if v not in keep])
+        self._release(entry.name, releasable(states, wanted))
 
     def _load(self, name: str, version: int, path: str, fp: tuple) -> None:
         """Load a version; a version already AVAILABLE whose files changed serves on until the reload works."""
@@ -216,6 +226,12 @@ class ModelStore:
             if not available:
                 raise version_not_found(name)
             return max(available, key=lambda s: s.version).servable  # type: ignore[return-value]
+
+    def signature_names(self, name: str) -> set[str]:
+        """The signature names of the model's loaded versions (empty for an unknown model)."""
+        with self._lock:
+            servables = [s.servable for s in self._versions.get(name, {}).values() if s.servable is not None]
+        return {key for servable in servables for key in getattr(servable, "signature_defs", {})}
 
     def status(self, name: str, version: int | None = None, label: str | None = None) -> list[VersionState]:
         """Every known version of a model (or the one asked for), newest first."""

@@ -71,16 +71,26 @@ def _encode_value(value: Any, as_b64: bool) -> Any:
 
 
 # -- requests ---------------------------------------------------------------------------------
-def parse_request(body: bytes | str, input_names: Any) -> tuple[str, dict[str, Any], str]:
+def parse_request(body: bytes | str, input_names: Any, check_rows: Any = None) -> tuple[str, dict[str, Any], str]:
     """(signature_name, {input: nested list}, format) from a ``:predict`` body.
 
     ``input_names`` is a callable signature_name -> sorted input names (needed to read the row
-    format's bare values and the columnar format's bare value when the signature has one input).
+    format's bare values and the columnar format's bare value when the signature has one input);
+    ``check_rows(rows, where)`` may refuse a request with too many rows before they are read.
     """
     try:
         doc = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise InvalidArgument(f"JSON Parse error: {e}") from None
+    except RecursionError:
+        raise InvalidArgument("JSON Parse error: the document is nested too deeply") from None
+    try:
+        return _parse_document(doc, input_names, check_rows)
+    except RecursionError:
+        raise InvalidArgument("the request's lists are nested too deeply for a tensor") from None
+
+
+def _parse_document(doc: Any, input_names: Any, check_rows: Any) -> tuple[str, dict[str, Any], str]:
     if not isinstance(doc, dict):
         raise InvalidArgument("JSON Value: the request body is not an object")
     signature = doc.get("signature_name", "") or "serving_default"
@@ -94,6 +104,14 @@ def parse_request(body: bytes | str, input_names: Any) -> tuple[str, dict[str, A
             else "Not formatted correctly: expecting only one of 'inputs' or 'instances' keys"
         )
     names = list(input_names(signature))
+    if check_rows is not None:
+        data = doc["instances"] if has_rows else doc["inputs"]
+        if has_rows and isinstance(data, list):
+            check_rows(len(data), "instances")
+        elif not has_rows:
+            for name, value in data.items() if isinstance(data, dict) else [("inputs", data)]:
+                if isinstance(value, list):
+                    check_rows(len(value), f"inputs.{name}" if name != "inputs" else name)
     if has_rows:
         return signature, _rows_to_columns(doc["instances"], names), ROW
     return signature, _columns(doc["inputs"], names), COLUMNAR

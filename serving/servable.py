@@ -58,9 +58,14 @@ class Servable:
         return sorted(self.input_specs[self.signature(signature)])
 
     def predict(
-        self, signature: str, inputs: Mapping[str, Any], output_filter: list[str] | None = None
+        self,
+        signature: str,
+        inputs: Mapping[str, Any],
+        output_filter: list[str] | None = None,
+        exact_dtypes: bool = False,
     ) -> dict[str, np.ndarray]:
-        """Run a signature on named inputs (lists or arrays); inputs are checked and named in errors."""
+        """Run a signature on named inputs (lists or arrays); inputs are checked and named in errors.
+        ``exact_dtypes``: array inputs (gRPC's TensorProtos) must have the signature's dtypes."""
         signature = self.signature(signature)
         specs = self.input_specs[signature]
         missing = sorted(set(specs) - set(inputs))
@@ -71,7 +76,8 @@ class Servable:
             raise InvalidArgument(
                 f"signature {signature}: unknown input(s): {', '.join(extra)}; expected {', '.join(sorted(specs))}"
             )
-        tensors = {name: _to_tensor(name, inputs[name], specs[name]) for name in sorted(specs)}  # errors: stable order
+        # sorted: errors name the inputs in a stable order
+        tensors = {name: _to_tensor(name, inputs[name], specs[name], exact_dtypes) for name in sorted(specs)}
         sizes = {name: int(t.shape[0]) for name, t in tensors.items() if t.shape.rank}
         if len(set(sizes.values())) > 1:
             raise InvalidArgument(f"inputs have different batch sizes: {sizes}")
@@ -86,7 +92,9 @@ class Servable:
         return {name: outputs[name].numpy() for name in wanted}
 
 
-def _to_tensor(name: str, values: Any, spec: tf.TensorSpec) -> tf.Tensor:
+def _to_tensor(name: str, values: Any, spec: tf.TensorSpec, exact_dtype: bool = False) -> tf.Tensor:
+    """One input as the signature's tensor; InvalidArgument naming the input when it does not fit.
+    ``exact_dtype``: numpy arrays (decoded TensorProtos) must have the signature's dtype."""
     try:
         if spec.dtype == tf.string:
             array = np.asarray(values, dtype=object)
@@ -97,11 +105,19 @@ def _to_tensor(name: str, values: Any, spec: tf.TensorSpec) -> tf.Tensor:
                 raise ValueError("expected strings")
             tensor = tf.constant(np.array(flat, dtype=object).reshape(array.shape), dtype=tf.string)
         else:
+            if exact_dtype and isinstance(values, np.ndarray) and values.dtype != spec.dtype.as_numpy_dtype:
+                # a TensorProto (gRPC) must carry the signature's own dtype, as TF Serving requires
+                raise ValueError(f"expects {spec.dtype.name} but {tf.as_dtype(values.dtype).name} is provided")
             array = np.asarray(values)
             if array.dtype == object or array.dtype.kind in "USb":
                 raise ValueError(f"expected {spec.dtype.name} numbers")
-            if spec.dtype.is_integer and array.dtype.kind == "f" and not np.all(np.mod(array, 1) == 0):
-                raise ValueError(f"expected {spec.dtype.name} integers")
+            if spec.dtype.is_integer:
+                # JSON integers only, as TF Serving's json_tensor.cc: 25.0 or 1e30 is not an int64
+                if array.dtype.kind not in "iu":
+                    raise ValueError(f"expected {spec.dtype.name} integers (numbers without a fraction or exponent)")
+                limits = np.iinfo(spec.dtype.as_numpy_dtype)
+                if array.size and (array.min() < limits.min or array.max() > limits.max):
+                    raise ValueError(f"a value outside the {spec.dtype.name} range")
             tensor = tf.constant(array, dtype=spec.dtype)
     except (ValueError, TypeError, OverflowError) as e:
         raise InvalidArgument(f"input '{name}': {e}: got {str(values)[:60]}") from None

@@ -18,6 +18,7 @@ from typing import TextIO
 
 from serving import grpc_service, model_config, rest_service
 from serving.core import ServerCore
+from serving.limits import ServingLimits
 from serving.model_config import ModelEntry, VersionPolicy
 from serving.model_store import AVAILABLE, ModelStore, Watcher
 
@@ -35,7 +36,13 @@ class ServerOptions:
     policy: VersionPolicy = field(default_factory=VersionPolicy)
     poll_seconds: float = 1.0
     settle_seconds: float = 1.0  # a new version's files must be unchanged this long before it loads
-    grpc_workers: int = 16
+    limits: ServingLimits = field(default_factory=ServingLimits)
+    # HandleReloadConfigRequest loads base paths under these folders only (default: the serving dir)
+    allowed_model_roots: tuple[str, ...] = ()
+
+    @property
+    def model_roots(self) -> tuple[str, ...]:
+        return (self.serving_dir, *self.allowed_model_roots)
 
 
 class ModelServer:
@@ -45,7 +52,7 @@ class ModelServer:
         self.options = options
         self._config_mtime: float | None = None
         self.store = ModelStore(self._entries(), settle_seconds=options.settle_seconds)
-        self.core = ServerCore(self.store)
+        self.core = ServerCore(self.store, limits=options.limits, model_roots=options.model_roots)
         self._grpc = None
         self._rest = None
         self._watcher: Watcher | None = None
@@ -86,11 +93,11 @@ class ModelServer:
         self.store.poll(settle=False)
         self._update_gauges()
         o = self.options
-        self._grpc, self.grpc_port = grpc_service.make_server(self.core, o.host, o.grpc_port, o.grpc_workers)
+        self._grpc, self.grpc_port = grpc_service.make_server(self.core, o.host, o.grpc_port)
+        self._rest = rest_service.RestFrontEnd(self.core, o.host, o.rest_port)
+        self.rest_port = self._rest.port
         self._grpc.start()
-        self._rest = rest_service.make_server(self.core, o.host, o.rest_port)
-        self.rest_port = self._rest.server_address[1]
-        rest_service.serve_in_thread(self._rest)
+        self._rest.start()
 
         def reload_and_count() -> None:
             self._reload()
@@ -113,8 +120,7 @@ class ModelServer:
         if self._watcher:
             self._watcher.stop()
         if self._rest:
-            self._rest.shutdown()
-            self._rest.server_close()
+            self._rest.stop()
         if self._grpc:
             self._grpc.stop(grace=1.0).wait()
 

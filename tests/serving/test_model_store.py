@@ -193,3 +193,63 @@ def test_concurrent_lookups_during_polls(base):
     stop.set()
     thread.join()
     assert not errors and store.servable("m").version == 11
+
+
+def test_rollback_keeps_the_removed_version_serving_until_the_older_one_is_available(base):
+    """Removing the newest folder (a rollback): the removed version answers from memory until the
+    version it falls back to has settled and loaded; no lookup finds the model without a version."""
+    push(base, 1)
+    store = store_for(base, settle_seconds=0.2)
+    store.poll(settle=False)
+    push(base, 2)
+    store.poll(settle=False)
+    assert states(store) == {2: AVAILABLE, 1: END}
+    shutil.rmtree(base / "2")
+    store.poll()  # version 1 has not been seen unchanged yet: 2 goes on serving from memory
+    assert store.servable("m").version == 2
+    deadline = time.monotonic() + 5
+    while store.servable("m").version != 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        store.poll()
+    assert states(store) == {2: END, 1: AVAILABLE}
+
+
+def test_a_corrupt_rollback_target_leaves_the_removed_version_serving(base):
+    push(base, 1, "corrupt")
+    push(base, 2)
+    store = store_for(base)
+    store.poll(settle=False)
+    shutil.rmtree(base / "2")
+    store.poll(settle=False)
+    assert states(store) == {2: AVAILABLE, 1: END}
+    assert store.servable("m").version == 2  # served from memory: its replacement failed to load
+
+
+def test_a_config_reload_never_leaves_a_kept_model_without_a_version(tmp_path):
+    for name in ("a", "b", "c"):
+        push(tmp_path / name, 1)
+    entries = [ModelEntry(n, str(tmp_path / n), VersionPolicy()) for n in ("a", "b", "c")]
+    store = ModelStore(entries, loader=FakeServable, settle_seconds=0.0)
+    store.poll(settle=False)
+    errors: list[Exception] = []
+    stop = threading.Event()
+
+    def lookups():
+        while not stop.is_set():
+            try:
+                store.servable("a")
+            except Exception as e:
+                errors.append(e)
+
+    thread = threading.Thread(target=lookups)
+    thread.start()
+    push(tmp_path / "a2", 7)
+    for _ in range(5):  # leave b and c out, then point a at another base path, then back
+        store.set_entries([ModelEntry("a", str(tmp_path / "a2"), VersionPolicy())])
+        store.poll(settle=False)
+        store.set_entries([ModelEntry("a", str(tmp_path / "a"), VersionPolicy())])
+        store.poll(settle=False)
+    stop.set()
+    thread.join()
+    assert not errors
+    assert store.model_names == ["a"] and store.servable("a").version == 1
