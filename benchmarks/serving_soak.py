@@ -103,7 +103,6 @@ def summarize(latencies: list[float], errors: list[str], seconds: float) -> dict
 
 def soak(source: str, work: Path, levels: list[int], seconds: float) -> dict:
     """Run the protocol against a copy of the SavedModel folder ``source``; the record of every level."""
-    from serving.client import GRPC, REST, ServingClient
     from serving.users import User
     from transform import features as F
 
@@ -115,69 +114,78 @@ def soak(source: str, work: Path, levels: list[int], seconds: float) -> dict:
     try:
         server.wait_for([1])
         for concurrency in levels:
-            latencies: dict[str, list[float]] = {GRPC: [], REST: []}
-            errors: dict[str, list[str]] = {GRPC: [], REST: []}
-            lock = threading.Lock()
-            stop = threading.Event()
-            ready = threading.Barrier(2 * concurrency + 1)
-
-            def client_loop(protocol: str) -> None:
-                with ServingClient(
-                    protocol=protocol, grpc_port=server.grpc_port, rest_port=server.rest_port, retries=0, timeout=30
-                ) as client:
-                    client.retrieve(user, 10)  # warm: channel and output names
-                    ready.wait()
-                    mine, failed = [], []
-                    while not stop.is_set():
-                        started = time.perf_counter()
-                        try:
-                            client.retrieve(user, 10)
-                        except Exception as e:  # every failure counts
-                            failed.append(f"{type(e).__name__}: {str(e)[:120]}")
-                            continue
-                        mine.append(time.perf_counter() - started)
-                with lock:
-                    latencies[protocol].extend(mine)
-                    errors[protocol].extend(failed)
-
-            threads = [threading.Thread(target=client_loop, args=(p,)) for p in (GRPC, REST) for _ in range(concurrency)]
-            for t in threads:
-                t.start()
-            ready.wait()
-            started = time.monotonic()
-            events = []
-
-            def at(fraction: float) -> None:
-                time.sleep(max(0.0, started + fraction * seconds - time.monotonic()))
-
-            at(0.2)
-            shutil.copytree(source, base / "2")  # push
-            server.wait_for([2])
-            events.append(("pushed 2", round(time.monotonic() - started, 1)))
-            at(0.5)
-            shutil.rmtree(base / "2")  # roll back to 1
-            server.wait_for([1])
-            events.append(("rolled back to 1", round(time.monotonic() - started, 1)))
-            at(0.8)
-            (base / "3").mkdir()
-            (base / "3" / "saved_model.pb").write_bytes(b"not a SavedModel")  # a corrupt push
-            events.append(("pushed corrupt 3", round(time.monotonic() - started, 1)))
-            at(1.0)
-            stop.set()
-            for t in threads:
-                t.join()
-            elapsed = time.monotonic() - started
-            served = server.available()
-            shutil.rmtree(base / "3")
-            for protocol in (GRPC, REST):
-                cell = {"protocol": protocol, "concurrency": concurrency, "seconds": round(elapsed, 1)}
-                cell.update(summarize(latencies[protocol], errors[protocol], elapsed))
-                cell.update(events=events, served_after=served)
-                cells.append(cell)
-                print(json.dumps(cell), flush=True)
+            cells += level(server, source, base, user, concurrency, seconds)
     finally:
         rss = server.stop()
     return {"cells": cells, "server_peak_rss_mib": round(rss, 1)}
+
+
+def level(server: Server, source: str, base: Path, user, concurrency: int, seconds: float) -> list[dict]:
+    """One concurrency level: clients of both protocols through a push, a rollback and a corrupt push."""
+    from serving.client import GRPC, REST, ServingClient
+
+    latencies: dict[str, list[float]] = {GRPC: [], REST: []}
+    errors: dict[str, list[str]] = {GRPC: [], REST: []}
+    lock = threading.Lock()
+    stop = threading.Event()
+    ready = threading.Barrier(2 * concurrency + 1)
+
+    def client_loop(protocol: str) -> None:
+        with ServingClient(
+            protocol=protocol, grpc_port=server.grpc_port, rest_port=server.rest_port, retries=0, timeout=30
+        ) as client:
+            client.retrieve(user, 10)  # warm: channel and output names
+            ready.wait()
+            mine, failed = [], []
+            while not stop.is_set():
+                started = time.perf_counter()
+                try:
+                    client.retrieve(user, 10)
+                except Exception as e:  # every failure counts
+                    failed.append(f"{type(e).__name__}: {str(e)[:120]}")
+                    continue
+                mine.append(time.perf_counter() - started)
+        with lock:
+            latencies[protocol].extend(mine)
+            errors[protocol].extend(failed)
+
+    threads = [threading.Thread(target=client_loop, args=(p,)) for p in (GRPC, REST) for _ in range(concurrency)]
+    for t in threads:
+        t.start()
+    ready.wait()
+    started = time.monotonic()
+    events = []
+
+    def at(fraction: float) -> None:
+        time.sleep(max(0.0, started + fraction * seconds - time.monotonic()))
+
+    at(0.2)
+    shutil.copytree(source, base / "2")  # push
+    server.wait_for([2])
+    events.append(("pushed 2", round(time.monotonic() - started, 1)))
+    at(0.5)
+    shutil.rmtree(base / "2")  # roll back to 1
+    server.wait_for([1])
+    events.append(("rolled back to 1", round(time.monotonic() - started, 1)))
+    at(0.8)
+    (base / "3").mkdir()
+    (base / "3" / "saved_model.pb").write_bytes(b"not a SavedModel")  # a corrupt push
+    events.append(("pushed corrupt 3", round(time.monotonic() - started, 1)))
+    at(1.0)
+    stop.set()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    served = server.available()
+    shutil.rmtree(base / "3")
+    cells = []
+    for protocol in (GRPC, REST):
+        cell = {"protocol": protocol, "concurrency": concurrency, "seconds": round(elapsed, 1)}
+        cell.update(summarize(latencies[protocol], errors[protocol], elapsed))
+        cell.update(events=events, served_after=served)
+        cells.append(cell)
+        print(json.dumps(cell), flush=True)
+    return cells
 
 
 def markdown(record: dict) -> str:
