@@ -7,12 +7,13 @@ the heavy ones import them inside the command.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
 
 from cli import report_command, serving_commands
-from pipeline import env
+from pipeline import env, work_dir
 from pipeline.config import CURATED_SCHEMA_PATH, DEFAULT_WORK_DIR, DataConfig, PipelineConfig, SampleConfig
 from trainer.config import TuningConfig
 
@@ -235,6 +236,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.schema and not args.infer_schema and not os.path.exists(args.schema):
         print(f"movierec run: {args.schema}: schema file not found", file=sys.stderr)
         return 2
+    try:
+        work_dir.check_writable(config.work_dir, config.min_free_bytes)
+    except work_dir.WorkDirError as e:
+        print(f"movierec run: {e}", file=sys.stderr)
+        return 2
     log_file = local_runner.new_log_file(config)
     # Before TensorFlow is imported: its C++ lines (cuFFT/cuDNN factories, oneDNN, TF-TRT, absl) go
     # straight to fd 2 at import time; Python warnings and library loggers follow fds 1 and 2 too.
@@ -245,14 +251,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             import traceback
 
             text = traceback.format_exc()
-            with open(log_file, "a", encoding="utf-8") as log:  # after the lines that led to it
-                log.write(text)
+            with contextlib.suppress(OSError), open(log_file, "a", encoding="utf-8") as log:
+                log.write(text)  # after the lines that led to it (unless the disk is what failed)
+            if isinstance(exc, work_dir.WorkDirError):  # another run holds the work dir: no traceback
+                print(f"movierec run: {exc}", file=console.err, flush=True)
+                return 2
             print(text.rstrip(), file=console.err)
-            print(
-                f"\nmovierec run: {type(exc).__name__}: {exc}\n(full log: {log_file})",
-                file=console.err,
-                flush=True,
-            )
+            reason = work_dir.unwritable_path(exc) or f"{type(exc).__name__}: {exc}"
+            print(f"\nmovierec run: {reason}\n(full log: {log_file})", file=console.err, flush=True)
             return 1
 
 

@@ -137,6 +137,11 @@ class PipelineConfig:
     # rerun on unchanged data is cached end to end. Off for Kubeflow: its compiler takes only TFX's
     # built-in resolver strategies (there: TFX's LatestBlessedModelStrategy).
     baseline_excludes_candidate: bool = True
+    # A run refuses to start with less free space than this on the work dir's disk (pipeline/work_dir.py).
+    min_free_bytes: int = 256 << 20
+    # ML Metadata: None for the SQLite file in the work dir, or mysql://USER@HOST:PORT/DATABASE
+    # (the password from $MOVIEREC_MYSQL_PASSWORD; pipeline/metadata_store.py).
+    metadata_uri: str | None = None
 
     @property
     def pipeline_root(self) -> str:

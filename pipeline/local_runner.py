@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from pipeline import env
+from pipeline import env, work_dir
 from pipeline.config import PipelineConfig
 from pipeline.parallel_runner import ParallelDagRunner
 from pipeline.progress import ComponentProgress
@@ -104,8 +104,11 @@ def run(
     one under the work dir's logs/). ``movierec run`` also points fds 1 and 2 at that log
     (:func:`pipeline.env.output_to_log`) so that TensorFlow's C++ output stays off the console.
     """
-    stream = stream or sys.stderr
-    os.makedirs(config.work_dir, exist_ok=True)
+    with work_dir.run_lock(config.work_dir):  # one run per work dir; a second stops with a message
+        return _run(config, stream or sys.stderr, log_file, heartbeat_seconds)
+
+
+def _run(config: PipelineConfig, stream: TextIO, log_file: str | None, heartbeat_seconds: float) -> RunResult:
     ensure_sample(config, stream)
     log_file = log_file or new_log_file(config)
     print(f"[movierec] loading TFX (full log: {log_file})", file=stream, flush=True)

@@ -233,9 +233,26 @@ class _NodeTag(logging.Filter):
         return True
 
 
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this worker when the runner dies, even by SIGKILL; no orphan goes on
+    writing artifacts and ML Metadata beside the next run (which reruns the node from the start)."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:  # not Linux: workers end when their task queue closes
+        return
+    parent = os.getppid()
+    libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the runner died before prctl took effect
+        os._exit(1)
+
+
 def _worker_main(slot: int, tasks: Any, events: Any, level: int) -> None:
     """A worker's life: logging towards the parent, TFX imported, then the pipeline (compiled, as
     bytes) and each node to launch arrive on ``tasks``; None ends it."""
+    _die_with_parent()
     from absl import logging as absl_logging
 
     root = logging.getLogger()
