@@ -11,7 +11,7 @@ export UV_CACHE_DIR ?= $(HOME)/.cache/uv
 
 LEAFLET := .vendor/leaflet-1.9.4.tgz
 
-.PHONY: install run test test-fast lint lock bench-data browser clean
+.PHONY: install run test test-fast lint lock bench-data browser mariadb clean
 
 install: $(STAMP) $(LEAFLET)
 
@@ -25,6 +25,13 @@ browser:
 	@command -v chromium >/dev/null || { \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# Debian's MariaDB for the ML Metadata on MySQL tests (installed when missing; the tests start their
+# own server in a temporary folder on a free 127.0.0.1 port).
+mariadb:
+	@command -v mariadbd >/dev/null || PATH="$$PATH:/usr/sbin" command -v mariadbd >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq mariadb-server >/dev/null; }
 
 $(STAMP): $(LOCK) setup.py Makefile
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -41,10 +48,10 @@ $(STAMP): $(LOCK) setup.py Makefile
 run: install
 	$(VENV)/bin/movierec run $(ARGS)
 
-test: install browser lint
+test: install browser mariadb lint
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-test-fast: install browser
+test-fast: install browser mariadb
 	$(VENV)/bin/python -m pytest -m "not e2e" $(PYTEST_ARGS)
 
 # ruff: pyflakes, pycodestyle, import order (I), complexity (C90: at most 13); formatting.

@@ -27,6 +27,7 @@ setup(
         "protobuf",
         "requests",  # serving client (REST)
         "prometheus-client",  # serving metrics
+        "tornado",  # the local model server's REST front end
         "matplotlib",  # exploration report figures
         "wordcloud",
         "folium",  # exploration report map

@@ -12,8 +12,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from cli import report_command, serving_commands
-from pipeline import env, work_dir
+from cli import lineage_command, report_command, serving_commands
+from pipeline import env, metadata_store, work_dir
 from pipeline.config import CURATED_SCHEMA_PATH, DEFAULT_WORK_DIR, DataConfig, PipelineConfig, SampleConfig
 from trainer.config import TuningConfig
 
@@ -25,6 +25,13 @@ def _add_work_dir(parser: argparse.ArgumentParser) -> None:
         "--work-dir",
         default=str(DEFAULT_WORK_DIR),
         help="where runs keep outputs, ML Metadata and logs (default: %(default)s; env MOVIEREC_WORK_DIR)",
+    )
+    parser.add_argument(
+        "--metadata",
+        default=None,
+        metavar="mysql://USER@HOST:PORT/DB",
+        help="ML Metadata in a MySQL/MariaDB database, password from $MOVIEREC_MYSQL_PASSWORD "
+        "(default: metadata.sqlite in the work dir)",
     )
 
 
@@ -40,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_work_dir(anomalies)
     serving_commands.add_parsers(sub)
     report_command.add_parser(sub)
+    lineage_command.add_parser(sub, _add_work_dir)
     return parser
 
 
@@ -194,6 +202,7 @@ def cmd_download(args: argparse.Namespace) -> int:
 def config_from_args(args: argparse.Namespace) -> PipelineConfig:
     return PipelineConfig(
         work_dir=args.work_dir,
+        metadata_uri=args.metadata,
         data=DataConfig(
             data_dir=args.data_dir,
             enrichment_dir=args.enrichment_dir,
@@ -237,8 +246,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"movierec run: {args.schema}: schema file not found", file=sys.stderr)
         return 2
     try:
+        if config.metadata_uri:
+            metadata_store.parse_mysql(config.metadata_uri)
+            metadata_store.check_connection(config.metadata_uri)
         work_dir.check_writable(config.work_dir, config.min_free_bytes)
-    except work_dir.WorkDirError as e:
+    except (ValueError, work_dir.WorkDirError, metadata_store.MetadataConnectionError) as e:
         print(f"movierec run: {e}", file=sys.stderr)
         return 2
     log_file = local_runner.new_log_file(config)
@@ -308,7 +320,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
     from pipeline import outputs
     from pipeline.pipeline_ids import SCHEMA_GEN
 
-    config = PipelineConfig(work_dir=args.work_dir)
+    config = PipelineConfig(work_dir=args.work_dir, metadata_uri=args.metadata)
     ref = outputs.latest_artifact(config.metadata_path, "Schema", SCHEMA_GEN)
     if ref is None:
         print(
@@ -334,7 +346,7 @@ def cmd_anomalies(args: argparse.Namespace) -> int:
     from schema import anomalies
     from schema.show import render
 
-    config = PipelineConfig(work_dir=args.work_dir)
+    config = PipelineConfig(work_dir=args.work_dir, metadata_uri=args.metadata)
     ref = outputs.latest_artifact(config.metadata_path, "ExampleAnomalies", EXAMPLE_VALIDATOR)
     if ref is None:
         print(
@@ -371,6 +383,7 @@ COMMANDS = {
     "compile": cmd_compile,
     **serving_commands.COMMANDS,
     "report": report_command.cmd_report,
+    "lineage": lineage_command.cmd_lineage,
 }
 
 

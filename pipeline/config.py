@@ -149,7 +149,9 @@ class PipelineConfig:
 
     @property
     def metadata_path(self) -> str:
-        return os.path.join(self.work_dir, "metadata.sqlite")
+        """The metadata source (pipeline/metadata_store.py): ``metadata_uri`` if set, else the work
+        dir's SQLite file."""
+        return self.metadata_uri or os.path.join(self.work_dir, "metadata.sqlite")
 
     @property
     def views_dir(self) -> str:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from pipeline import env, work_dir
+from pipeline import env, metadata_store, work_dir
 from pipeline.config import PipelineConfig
 from pipeline.parallel_runner import ParallelDagRunner
 from pipeline.progress import ComponentProgress
@@ -117,12 +117,12 @@ def _run(config: PipelineConfig, stream: TextIO, log_file: str | None, heartbeat
     progress = ComponentProgress(stream, heartbeat_seconds=heartbeat_seconds)
     try:
         with _runner(config) as runner:  # a parallel runner's workers import TFX meanwhile
-            from tfx import v1 as tfx
-
             from pipeline.pipeline import create_pipeline
 
-            path = os.path.abspath(config.metadata_path)
-            pipeline = create_pipeline(config, tfx.orchestration.metadata.sqlite_metadata_connection_config(path))
+            source = config.metadata_path
+            if not metadata_store.is_mysql(source):
+                source = os.path.abspath(source)
+            pipeline = create_pipeline(config, metadata_store.connection_config(source))
             started = time.perf_counter()
             with progress:
                 runner.run(pipeline)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import os
 
+from pipeline import metadata_store
+
 
 @dataclasses.dataclass(frozen=True)
 class ArtifactRef:
@@ -15,16 +17,13 @@ class ArtifactRef:
 
 
 def latest_artifact(metadata_path: str, type_name: str, component: str | None = None) -> ArtifactRef | None:
-    """The newest LIVE artifact of a type (optionally produced by a component id), or None."""
-    if not os.path.exists(metadata_path):
+    """The newest LIVE artifact of a type (optionally produced by a component id), or None.
+    ``metadata_path``: a metadata source (a SQLite file or a mysql:// URI)."""
+    if not metadata_store.exists(metadata_path):
         return None
-    from ml_metadata.metadata_store import metadata_store
     from ml_metadata.proto import metadata_store_pb2
 
-    config = metadata_store_pb2.ConnectionConfig()
-    config.sqlite.filename_uri = metadata_path
-    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
-    store = metadata_store.MetadataStore(config)
+    store = metadata_store.open_store(metadata_path)
     try:
         artifacts = store.get_artifacts_by_type(type_name)
     except Exception:

@@ -68,6 +68,22 @@ def test_models_are_blessed_and_pushed_in_tf_serving_layout(run):
         assert blessing.properties["blessed"] == 1
 
 
+def test_lineage_of_a_pushed_model_on_sqlite(run, capsys):
+    root, work, code, _ = run
+    assert code == 0
+    version = _versions(work, "retrieval")[0].name
+    capsys.readouterr()
+    assert main(["lineage", "--work-dir", str(work), "--model", "retrieval", "--version", version]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith(f"retrieval version {version} pushed to {work / 'serving' / 'retrieval' / version}")
+    order = [text.index(f"\n{node}  (execution") for node in ("MovieLensExampleGen", "Transform", "RetrievalTrainer",
+                                                                "RetrievalEvaluator", "RetrievalPusher")]  # fmt: skip
+    assert order == sorted(order)
+    assert f"data_dir: {root / 'data'}" in text and "ExampleAnomalies" in text and "blessed=1" in text
+    assert main(["lineage", "--work-dir", str(work), "--model", "retrieval", "--version", "1"]) == 1
+    assert f"pushed versions: {version}" in capsys.readouterr().err
+
+
 def test_retrieval_beats_the_popularity_baseline_on_planted_data(run):
     _, work, _, _ = run
     evaluation = outputs.latest_artifact(str(work / "metadata.sqlite"), "ModelEvaluation", evaluator_id("retrieval"))
