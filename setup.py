@@ -2,7 +2,9 @@
 
 from setuptools import find_packages, setup
 
-PACKAGES = ["movielens", "pipeline", "components", "transform", "trainer", "serving", "schema", "cli", "exploration"]
+PACKAGES = [
+    "movielens", "pipeline", "components", "transform", "trainer", "serving", "schema", "cli", "exploration", "webapp",
+]  # fmt: skip
 
 setup(
     name="movierec",
@@ -10,7 +12,7 @@ setup(
     description="MovieLens recommender as a TFX pipeline around TensorFlow Recommenders, served by TF Serving",
     python_requires=">=3.10,<3.11",
     packages=find_packages(include=[p for name in PACKAGES for p in (name, f"{name}.*")]),
-    package_data={"schema": ["*.pbtxt"]},
+    package_data={"schema": ["*.pbtxt"], "webapp": ["static/*"]},
     include_package_data=True,
     # What the code imports at run time. Pinned versions live in requirements.lock (compiled from
     # requirements.in with uv); TFX brings TFT, TFDV, TFMA, ML Metadata and absl at its own pins.

@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from cli import lineage_command, report_command, serving_commands
+from cli import app_command, lineage_command, report_command, serving_commands
 from pipeline import env, metadata_store, work_dir
 from pipeline.config import CURATED_SCHEMA_PATH, DEFAULT_WORK_DIR, DataConfig, PipelineConfig, SampleConfig
 from trainer.config import TuningConfig
@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     serving_commands.add_parsers(sub)
     report_command.add_parser(sub)
     lineage_command.add_parser(sub, _add_work_dir)
+    app_command.add_parser(sub)
     return parser
 
 
@@ -384,6 +385,7 @@ COMMANDS = {
     **serving_commands.COMMANDS,
     "report": report_command.cmd_report,
     "lineage": lineage_command.cmd_lineage,
+    "app": app_command.cmd_app,
 }
 
 

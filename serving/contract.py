@@ -40,3 +40,6 @@ PREDICTED_RATING = "predicted_rating"
 MOVIE_TITLE = F.MOVIE_TITLE
 MOVIE_GENRES = F.MOVIE_GENRES  # "Action|Comedy": the genre names joined with "|"
 MOVIE_YEAR = F.MOVIE_YEAR
+# the movies signature's candidate-tower embedding [n, d] (the vector retrieval scores against; the
+# web app's "because you rated ..." compares them)
+MOVIE_EMBEDDING = "movie_embedding"

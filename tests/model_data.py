@@ -15,6 +15,7 @@ class TransformedData:
     transform_graph: str
     raw_examples: str
     catalogue: str
+    data_dir: str  # the synthetic MovieLens folder it was made from
 
 
 def build_transformed(root: Path) -> TransformedData:
@@ -41,6 +42,7 @@ def build_transformed(root: Path) -> TransformedData:
         transform_graph=one("Transform/transform_graph/*"),
         raw_examples=one("MovieLensExampleGen/examples/*"),
         catalogue=one("MovieLensExampleGen/catalogue/*"),
+        data_dir=str(root / "data"),
     )
 
 

@@ -20,6 +20,7 @@ FLOORS: dict[str, int] = {
     "serving": 3,
     "exploration": 3,
     "components": 4,
+    "webapp": 4,
     "pipeline": 5,
     "cli": 6,
 }

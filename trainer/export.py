@@ -211,7 +211,9 @@ class ServingModule(tf.Module):
         @tf.function(input_signature=[movie_spec], autograph=False)
         def movies(inputs):
             rows = self._rows(inputs[F.MOVIE_ID])
-            return {name: tf.gather(values, rows) for name, values in self.info.items()}
+            out = {name: tf.gather(values, rows) for name, values in self.info.items()}
+            out[C.MOVIE_EMBEDDING] = tf.gather(self.embeddings, rows)
+            return out
 
         result = {
             C.TF_EXAMPLE: tf_example.get_concrete_function(),

@@ -230,6 +230,11 @@ def test_movies_signature_gives_the_catalogue_entries(transformed, multitask_exp
         assert info[C.MOVIE_TITLE][i].numpy().decode() == movie[F.MOVIE_TITLE]
         assert info[C.MOVIE_YEAR][i].numpy() == movie[F.MOVIE_YEAR]
         assert info[C.MOVIE_GENRES][i].numpy().decode().split("|") == [F.GENRES[g] for g in movie[F.MOVIE_GENRES]]
+    # each movie's candidate-tower embedding: the catalogue row retrieval scores against
+    vectors, table = info[C.MOVIE_EMBEDDING].numpy(), loaded.embeddings.numpy()
+    assert vectors.shape == (3, 16)
+    rows = [int(np.argmin(np.abs(table - v).sum(axis=1))) for v in vectors]
+    assert len(set(rows)) == 3 and np.allclose(vectors, table[rows])
     with pytest.raises(tf.errors.InvalidArgumentError, match="unknown movie_id"):
         loaded.signatures[C.MOVIES](**{F.MOVIE_ID: tf.constant(["no-such-movie"])})
 
