@@ -96,7 +96,7 @@ async function lookUp(event) {
     body.replaceChildren(...user.recent.map((m) => {
       const row = document.createElement("tr");
       row.append(text("td", m.title), text("td", m.year || ""), text("td", (m.genres || []).join(", "), "genres"),
-                 text("td", "★".repeat(Math.round(m.stars)), "num"));
+                 text("td", `${"★".repeat(Math.round(m.stars))} ${m.stars}`, "num"));
       return row;
     }));
     $("#user-card").hidden = false;
@@ -124,7 +124,7 @@ function renderRated() {
     const row = document.createElement("tr");
     const stars = document.createElement("select");
     stars.setAttribute("aria-label", `Stars for ${movie.title}`);
-    for (let s = 5; s >= 1; s--) stars.append(new Option("★".repeat(s), s, false, s === movie.stars));
+    for (let s = 5; s >= 1; s--) stars.append(new Option(`${"★".repeat(s)} ${s}`, s, false, s === movie.stars));
     stars.addEventListener("change", () => { movie.stars = Number(stars.value); recommend(newUserRequest()); });
     const remove = text("button", "Remove");
     remove.type = "button";
