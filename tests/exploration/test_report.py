@@ -11,9 +11,11 @@ import pytest
 
 from exploration.build import build
 from exploration.config import ReportConfig
+from tests.browser import launch_chromium
 
 SECTIONS = ["summary", "activity", "users", "distribution", "most_rated", "best_loved", "release", "worst",
             "location", "genres", "people"]  # fmt: skip
+
 ARTIFACTS = Path(os.environ.get("MOVIEREC_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
 
 
@@ -50,16 +52,10 @@ def test_the_page_is_self_contained(report):
 def test_the_report_opens_in_headless_chromium_without_errors(report):
     from playwright.sync_api import sync_playwright
 
-    browser_path = shutil.which("chromium")
-    assert browser_path, "Debian's chromium is missing: `make test` installs it (make browser)"
     _, output, _ = report
     errors: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=browser_path,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
+        browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto((output / "report.html").as_uri(), wait_until="load")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -171,27 +173,37 @@ def test_policy_validation():
     assert VersionPolicy("latest", 2).select([1, 5, 3]) == [5, 3]
 
 
-def test_concurrent_lookups_during_polls(base):
-    push(base, 1)
-    store = store_for(base)
-    store.poll(settle=False)
+@contextlib.contextmanager
+def looking_up(store: ModelStore, name: str = "m") -> Iterator[list[Exception]]:
+    """Look the model up in a loop for the block; yields the failures (any one is a bug: a version
+    must always be serving)."""
     errors: list[Exception] = []
     stop = threading.Event()
 
     def lookups():
         while not stop.is_set():
             try:
-                store.servable("m")
-            except Exception as e:  # any failure is a bug: a version must always be serving
+                store.servable(name)
+            except Exception as e:
                 errors.append(e)
 
     thread = threading.Thread(target=lookups)
     thread.start()
-    for v in range(2, 12):
-        push(base, v)
-        store.poll(settle=False)
-    stop.set()
-    thread.join()
+    try:
+        yield errors
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_concurrent_lookups_during_polls(base):
+    push(base, 1)
+    store = store_for(base)
+    store.poll(settle=False)
+    with looking_up(store) as errors:
+        for v in range(2, 12):
+            push(base, v)
+            store.poll(settle=False)
     assert not errors and store.servable("m").version == 11
 
 
@@ -231,25 +243,12 @@ def test_a_config_reload_never_leaves_a_kept_model_without_a_version(tmp_path):
     entries = [ModelEntry(n, str(tmp_path / n), VersionPolicy()) for n in ("a", "b", "c")]
     store = ModelStore(entries, loader=FakeServable, settle_seconds=0.0)
     store.poll(settle=False)
-    errors: list[Exception] = []
-    stop = threading.Event()
-
-    def lookups():
-        while not stop.is_set():
-            try:
-                store.servable("a")
-            except Exception as e:
-                errors.append(e)
-
-    thread = threading.Thread(target=lookups)
-    thread.start()
     push(tmp_path / "a2", 7)
-    for _ in range(5):  # leave b and c out, then point a at another base path, then back
-        store.set_entries([ModelEntry("a", str(tmp_path / "a2"), VersionPolicy())])
-        store.poll(settle=False)
-        store.set_entries([ModelEntry("a", str(tmp_path / "a"), VersionPolicy())])
-        store.poll(settle=False)
-    stop.set()
-    thread.join()
+    with looking_up(store, "a") as errors:
+        for _ in range(5):  # leave b and c out, then point a at another base path, then back
+            store.set_entries([ModelEntry("a", str(tmp_path / "a2"), VersionPolicy())])
+            store.poll(settle=False)
+            store.set_entries([ModelEntry("a", str(tmp_path / "a"), VersionPolicy())])
+            store.poll(settle=False)
     assert not errors
     assert store.model_names == ["a"] and store.servable("a").version == 1

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from serving.users import from_data
+from tests.browser import launch_chromium
 
 ARTIFACTS = Path(os.environ.get("MOVIEREC_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
 
@@ -20,14 +20,8 @@ ARTIFACTS = Path(os.environ.get("MOVIEREC_TEST_ARTIFACTS", Path(__file__).resolv
 def browser():
     from playwright.sync_api import sync_playwright
 
-    path = shutil.which("chromium")
-    assert path, "Debian's chromium is missing: `make test` installs it (make browser)"
     with sync_playwright() as p:
-        launched = p.chromium.launch(
-            executable_path=path,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
+        launched = launch_chromium(p)
         yield launched
         launched.close()
 
