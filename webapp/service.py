@@ -23,6 +23,7 @@ from webapp.catalogue import Catalogue
 from webapp.reasons import explain
 
 MODES = ("two_stage", "retrieval", "multitask")
+KNOWN_USERS_KEPT = 1024  # looked-up users kept in memory
 REASON_HISTORY = 50  # the most recent ratings a reason may name (the models read at most 50 too)
 MODE_LABELS = {
     "two_stage": "Two-stage: retrieval, then the ranking model",
@@ -84,6 +85,7 @@ class RecommenderService:
         self.catalogue = catalogue or Catalogue.from_data(config.data_dir)
         self._users = readers.read_users(readers.detect(config.data_dir), Rejects("skip"))
         self._local = threading.local()  # one client (and gRPC channel) per worker thread
+        self._known: dict[str, User] = {}  # users looked up (the data does not change while serving)
 
     # -- the model server -------------------------------------------------------------------------
     def _client(self) -> ServingClient:
@@ -147,7 +149,11 @@ class RecommenderService:
         user_id = str(user_id).strip()
         if not user_id.isdigit():
             raise bad("user_id", f"{user_id!r} is not a user id (a number)")
-        user = from_data(self.config.data_dir, user_id)
+        user = self._known.get(user_id)
+        if user is None and user_id in self._users:
+            user = from_data(self.config.data_dir, user_id)  # a scan of the ratings file: kept
+            if user is not None and len(self._known) < KNOWN_USERS_KEPT:
+                self._known[user_id] = user
         if user is None:
             where = f"{self.config.data_dir} ({len(self._users)} users)"
             raise AppError(404, f"user {user_id} is not in {where}", "user_id")
