@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -13,6 +14,17 @@ def test_dockerfile_pins_match_the_lock_and_copy_every_package():
     lock = dict(re.findall(r"^([a-z0-9_.-]+)==([^\s]+)$", (ROOT / "requirements.lock").read_text(), re.M))
     pins = re.findall(r"^\s+([a-z0-9_.-]+)==([^\s\\]+)", dockerfile, re.M)
     assert pins and all(lock.get(name) == version for name, version in pins), pins
-    packages = re.search(r"^PACKAGES = \[(.*)\]", (ROOT / "setup.py").read_text(), re.M).group(1)
+    packages = _setup_packages()
     copied = set(re.findall(r"^COPY (\w+) \./\1$", dockerfile, re.M))
-    assert {p.strip().strip('"') for p in packages.split(",")} <= copied
+    assert "webapp" in packages and set(packages) <= copied, set(packages) - copied
+
+
+def _setup_packages() -> list[str]:
+    """setup.py's PACKAGES list, read with ast (however it is laid out)."""
+    tree = ast.parse((ROOT / "setup.py").read_text())
+    (value,) = [
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "PACKAGES" for t in node.targets)
+    ]
+    return list(ast.literal_eval(value))
