@@ -75,6 +75,10 @@ class AppError(Exception):
         return doc
 
 
+class ModelNotServed(AppError):
+    """The model server answers but does not serve the model asked for."""
+
+
 def bad(field: str, message: str) -> AppError:
     return AppError(400, f"{field}: {message}", field)
 
@@ -106,7 +110,7 @@ class RecommenderService:
             raise AppError(400, f"the model server refused the request: {e.message}") from None
         except NotFound as e:
             message = f"the model server at {self.config.server} does not serve it: {e.message}"
-            raise AppError(503, message, retry=True) from None
+            raise ModelNotServed(503, message, retry=True) from None
         except ServingError as e:
             raise AppError(
                 503, f"the model server at {self.config.server} is not answering ({e.code}); is it running?", retry=True
@@ -117,16 +121,18 @@ class RecommenderService:
     def status(self) -> dict[str, Any]:
         """The models the app uses and the versions answering (empty when a model is not served)."""
         c = self.config
+        return {"server": c.server, "versions": self._versions([c.retrieval_model, c.ranking_model, c.multitask_model])}
+
+    def _versions(self, models: list[str]) -> dict[str, list[int]]:
+        """AVAILABLE versions of each model ([] for one not served); a 503 when the server is down."""
         versions: dict[str, list[int]] = {}
-        for model in dict.fromkeys((c.retrieval_model, c.ranking_model, c.multitask_model)):
+        for model in dict.fromkeys(models):
             try:
                 states = self._serving(self._client().status, model)
-                versions[model] = [int(s["version"]) for s in states if s["state"] == "AVAILABLE"]
-            except AppError as e:
-                if e.status == 503 and "not answering" in e.message:
-                    raise
-                versions[model] = []
-        return {"server": c.server, "versions": versions}
+            except ModelNotServed:
+                states = []
+            versions[model] = [int(s["version"]) for s in states if s["state"] == "AVAILABLE"]
+        return versions
 
     # -- users and movies ---------------------------------------------------------------------------
     def options(self) -> dict[str, Any]:
@@ -210,7 +216,7 @@ class RecommenderService:
         titles = {m: (self.catalogue.get(m).title if self.catalogue.get(m) else m) for m in [*user.history, *reasons]}
         for item in items:
             item["reason"] = reasons[item["movie_id"]].as_json(titles) if item["movie_id"] in reasons else None
-        status = self.status()["versions"]
+        status = self._versions(models)  # only the models that answered
         return {
             "mode": mode,
             "items": items,
