@@ -15,6 +15,7 @@ import tensorflow_recommenders as tfrs
 from trainer.config import ModelConfig
 from trainer.dcn import CrossRatingHead, MovieFeatures, UserFeatures
 from trainer.listwise import LOSSES as LIST_LOSSES
+from trainer.softmax import softmax_cross_entropy
 from trainer.towers import CandidateTower, QueryTower, RatingHead
 from transform import features as F
 
@@ -112,8 +113,10 @@ class MovieModel(tfrs.Model):
         """[batch, catalogue] two-tower logits over every movie of the catalogue."""
         assert self._catalogue is not None
         candidates = self.candidate_tower(self._catalogue, training=training)
-        bias = tf.reshape(self.movie_bias(self._catalogue[MOVIE_XF]), [1, -1])
-        return tf.matmul(query, candidates, transpose_b=True) + bias
+        bias = self.movie_bias(self._catalogue[MOVIE_XF])
+        # the bias as one more column of the product: no separate pass over the [batch, catalogue] logits
+        ones = tf.ones_like(query[:, :1])
+        return tf.matmul(tf.concat([query, ones], 1), tf.concat([candidates, bias], 1), transpose_b=True)
 
     def _retrieval_loss(self, features: dict[str, tf.Tensor], out: dict[str, tf.Tensor], training: bool) -> tf.Tensor:
         movie = features[MOVIE_XF]
@@ -122,7 +125,7 @@ class MovieModel(tfrs.Model):
             logits = self.catalogue_logits(out["query"], training)
             # examples whose movie has no catalogue row (cannot happen for train data) are left out
             valid = labels >= 0
-            losses = tf.nn.sparse_softmax_cross_entropy_with_logits(tf.maximum(labels, 0), logits)
+            losses = softmax_cross_entropy(logits, tf.maximum(labels, 0))
             return tf.reduce_sum(tf.where(valid, losses, 0.0)) / tf.maximum(
                 tf.reduce_sum(tf.cast(valid, tf.float32)), 1.0
             )

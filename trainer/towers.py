@@ -30,6 +30,11 @@ class HistoryEncoder(tf.keras.layers.Layer):
     Inputs: movie indices + 1 (0 = padding) [batch, H] and the aligned stars (0 for padding).
     The rating-weighted mean weights each movie by its star minus the history's mean star, so it
     points toward what the user liked; the stats are the mean star and log(1 + length).
+
+    Both means are one sparse [2 batch, movies] x [movies, dim] product with the embedding table
+    (weights mask / count and centred star / count): no [batch, H, dim] tensor is built, and the
+    table's gradient is dense, so Adam updates it without the sparse path's segment sums and
+    scatters (together 25-30 ms of a 60 ms training step on ml-1m, as a gather).
     """
 
     def __init__(self, num_movies: int, dim: int, l2: float = 0.0) -> None:
@@ -38,15 +43,33 @@ class HistoryEncoder(tf.keras.layers.Layer):
         self.embedding = tf.keras.layers.Embedding(num_movies + 1, dim, embeddings_regularizer=regularizer)
 
     def call(self, movies: tf.Tensor, ratings: tf.Tensor) -> tf.Tensor:
+        if not self.embedding.built:
+            self.embedding.build(movies.shape)
+        movies = tf.cast(movies, tf.int64)
         mask = tf.cast(movies > 0, tf.float32)
         count = tf.reduce_sum(mask, axis=1, keepdims=True)
-        embedded = self.embedding(movies) * mask[..., None]
-        mean = tf.reduce_sum(embedded, axis=1) / tf.maximum(count, 1.0)
         mean_rating = tf.reduce_sum(ratings * mask, axis=1, keepdims=True) / tf.maximum(count, 1.0)
         centred = (ratings - mean_rating) * mask
-        liked = tf.reduce_sum(embedded * centred[..., None], axis=1) / tf.maximum(count, 1.0)
+        weights = tf.concat([mask, centred], axis=0) / tf.maximum(tf.concat([count, count], axis=0), 1.0)
+        pooled = weighted_rows(self.embedding.embeddings, tf.concat([movies, movies], axis=0), weights)
+        mean, liked = tf.split(pooled, 2, axis=0)
         has = tf.cast(count > 0, tf.float32)
         return tf.concat([mean, liked, (mean_rating - 3.5) * has, tf.math.log1p(count), has], axis=1)
+
+
+def weighted_rows(table: tf.Tensor, index: tf.Tensor, weights: tf.Tensor) -> tf.Tensor:
+    """[n, dim]: row i is sum_j weights[i, j] * table[index[i, j]] (index, weights: [n, width]).
+
+    A sparse-dense product: its gradient with respect to the table is a dense [rows, dim] tensor.
+    """
+    shape = tf.shape(index, out_type=tf.int64)
+    rows = tf.repeat(tf.range(shape[0]), shape[1])
+    sparse = tf.SparseTensor(
+        tf.stack([rows, tf.reshape(index, [-1])], axis=1),
+        tf.reshape(weights, [-1]),
+        tf.stack([shape[0], tf.shape(table, out_type=tf.int64)[0]]),
+    )
+    return tf.sparse.sparse_dense_matmul(sparse, table)
 
 
 class QueryTower(tf.keras.Model):
