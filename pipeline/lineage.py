@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from pipeline import metadata_store
+from pipeline.outputs import ArtifactRef, scalar
 from pipeline.pipeline_ids import pusher_id
 
 # The execution properties worth showing per component (the rest are in ML Metadata).
@@ -28,35 +29,24 @@ class LineageError(LookupError):
 
 
 @dataclasses.dataclass(frozen=True)
-class ArtifactInfo:
-    id: int
-    type_name: str
-    uri: str
-    properties: dict[str, Any]
-
-
-@dataclasses.dataclass(frozen=True)
 class Step:
     node: str  # the component id
     execution_id: int
     state: str
     properties: dict[str, Any]
-    inputs: tuple[ArtifactInfo, ...]
-    outputs: tuple[ArtifactInfo, ...]
+    inputs: tuple[ArtifactRef, ...]
+    outputs: tuple[ArtifactRef, ...]
 
 
 def _value(value: Any) -> Any:
     """A property's scalar (JSON text decoded), or None for structured values."""
-    kind = value.WhichOneof("value")
-    if kind not in ("int_value", "string_value", "double_value"):
-        return None
-    scalar = getattr(value, kind)
-    if isinstance(scalar, str) and scalar[:1] in "{[":
+    plain = scalar(value)
+    if isinstance(plain, str) and plain[:1] in "{[":
         try:
-            return json.loads(scalar)
+            return json.loads(plain)
         except ValueError:
-            return scalar
-    return scalar
+            return plain
+    return plain
 
 
 def _scalars(properties: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -77,9 +67,9 @@ class _Reader:
             self._types[artifact.type_id] = self.store.get_artifact_types_by_id([artifact.type_id])[0].name
         return self._types[artifact.type_id]
 
-    def info(self, artifact: Any) -> ArtifactInfo:
+    def info(self, artifact: Any) -> ArtifactRef:
         props = _scalars(artifact.custom_properties, ("tfx_version", "is_external", "stats_dashboard_link"))
-        return ArtifactInfo(artifact.id, self.type_name(artifact), artifact.uri, props)
+        return ArtifactRef(artifact.id, self.type_name(artifact), artifact.uri, props)
 
     def node(self, execution: Any) -> str:
         names = [c.name for c in self.store.get_contexts_by_execution(execution.id)]
@@ -102,9 +92,12 @@ class _Reader:
         return sorted((e for e in executions if e.last_known_state == self.pb.Execution.COMPLETE), key=lambda e: e.id)
 
 
-def pushed_versions(source: str, model: str) -> list[ArtifactInfo]:
+def pushed_versions(source: str, model: str) -> list[ArtifactRef]:
     """Every version of ``model`` a Pusher pushed, oldest first."""
-    reader = _Reader(source)
+    return _pushed(_Reader(source), model)
+
+
+def _pushed(reader: _Reader, model: str) -> list[ArtifactRef]:
     pushed = [
         reader.info(a)
         for a in reader.store.get_artifacts_by_type("PushedModel")
@@ -113,10 +106,11 @@ def pushed_versions(source: str, model: str) -> list[ArtifactInfo]:
     return sorted((p for p in pushed if p.properties.get("pushed") == 1), key=lambda p: p.id)
 
 
-def lineage(source: str, model: str, version: int | None = None) -> tuple[ArtifactInfo, list[Step]]:
+def lineage(source: str, model: str, version: int | None = None) -> tuple[ArtifactRef, list[Step]]:
     """The pushed version (the latest if ``version`` is None) and the steps that produced it, in
     execution order."""
-    pushes = pushed_versions(source, model)
+    reader = _Reader(source)
+    pushes = _pushed(reader, model)
     chosen = [p for p in pushes if version is None or str(p.properties.get("pushed_version")) == str(version)]
     if not chosen:
         known = ", ".join(str(p.properties.get("pushed_version")) for p in pushes) or "none"
@@ -125,7 +119,6 @@ def lineage(source: str, model: str, version: int | None = None) -> tuple[Artifa
             f"no pushed {wanted}model {model!r} in {metadata_store.describe(source)} (pushed versions: {known})"
         )
     pushed = chosen[-1]
-    reader = _Reader(source)
     steps: dict[int, Step] = {}
     queue = [pushed.id]
     seen: set[int] = set()
@@ -164,7 +157,7 @@ def _short(value: Any, width: int | None = None) -> str:
     return text if width is None or len(text) <= width else text[: width - 1] + "…"
 
 
-def render(model: str, pushed: ArtifactInfo, steps: list[Step]) -> str:
+def render(model: str, pushed: ArtifactRef, steps: list[Step]) -> str:
     """The chain as text, oldest step first."""
     version, where = pushed.properties.get("pushed_version"), pushed.properties.get("pushed_destination")
     lines = [f"{model} version {version} pushed to {where}", ""]

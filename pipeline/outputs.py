@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from typing import Any
 
 from pipeline import metadata_store
+
+SCALAR_KINDS = ("int_value", "string_value", "double_value")
 
 
 @dataclasses.dataclass(frozen=True)
 class ArtifactRef:
+    """An ML Metadata artifact: id, type, URI and its custom properties' values."""
+
     id: int
     type_name: str
     uri: str
     properties: dict[str, object]
+
+
+def scalar(value: Any) -> object | None:
+    """An ML Metadata property value's int, string or double; None for a structured one."""
+    kind = value.WhichOneof("value")
+    return getattr(value, kind) if kind in SCALAR_KINDS else None
 
 
 def latest_artifact(metadata_path: str, type_name: str, component: str | None = None) -> ArtifactRef | None:
@@ -37,8 +48,6 @@ def latest_artifact(metadata_path: str, type_name: str, component: str | None = 
     if not live:
         return None
     newest = max(live, key=lambda a: a.id)
-    props: dict[str, object] = {}
-    for key, value in newest.custom_properties.items():
-        kind = value.WhichOneof("value")
-        props[key] = getattr(value, kind) if kind in ("int_value", "string_value", "double_value") else str(value)
+    values = {key: (scalar(value), value) for key, value in newest.custom_properties.items()}
+    props = {key: str(raw) if plain is None else plain for key, (plain, raw) in values.items()}
     return ArtifactRef(newest.id, type_name, newest.uri, props)
