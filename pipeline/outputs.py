@@ -27,6 +27,12 @@ def scalar(value: Any) -> object | None:
     return getattr(value, kind) if kind in SCALAR_KINDS else None
 
 
+def _shown(value: Any) -> object:
+    """A property's scalar, or the text of a structured value."""
+    plain = scalar(value)
+    return str(value) if plain is None else plain
+
+
 def latest_artifact(metadata_path: str, type_name: str, component: str | None = None) -> ArtifactRef | None:
     """The newest LIVE artifact of a type (optionally produced by a component id), or None.
     ``metadata_path``: a metadata source (a SQLite file or a mysql:// URI)."""
@@ -48,6 +54,5 @@ def latest_artifact(metadata_path: str, type_name: str, component: str | None = 
     if not live:
         return None
     newest = max(live, key=lambda a: a.id)
-    values = {key: (scalar(value), value) for key, value in newest.custom_properties.items()}
-    props = {key: str(raw) if plain is None else plain for key, (plain, raw) in values.items()}
+    props = {key: _shown(value) for key, value in newest.custom_properties.items()}
     return ArtifactRef(newest.id, type_name, newest.uri, props)
